@@ -1,0 +1,33 @@
+// The line below which a node is a namespace or a VM. Everything above this
+// interface (CNI, control plane, proxy, workloads, scenarios, CLI verbs) is
+// driver-agnostic: it only runs commands in nodes and starts daemons there.
+import type { ExecOptions, ExecResult } from '../util/exec.ts';
+
+export interface LabNode {
+  /** Node name, e.g. "node-01"; "external" for the external client. */
+  readonly name: string;
+  /** Address on the node network. */
+  readonly ip: string;
+  /** Runs argv inside the node (its network namespace / its VM). */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Starts a long-lived process inside the node, detached from the caller
+   * (it outlives `svclab up`), stdout+stderr appended to `logFile` (a path as
+   * the node sees it). Returns its pid as the node sees it.
+   */
+  startDaemon(argv: string[], logFile: string, env?: Record<string, string>): Promise<number>;
+  /** Writes a file inside the node (creating parent directories). */
+  writeFile(path: string, content: string, mode?: number): Promise<void>;
+  /** Reads a file inside the node; undefined if it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+}
+
+export interface DriverProgress {
+  (phase: string, detail?: string): void;
+}
+
+export interface Driver {
+  readonly name: 'netns' | 'libvirt';
+  /** Throws EnvironmentError if this machine cannot run the driver (not root, missing tool or kernel feature). */
+  preflight(): Promise<void>;
+}
