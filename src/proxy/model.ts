@@ -95,3 +95,41 @@ export interface ProxyState {
   /** ServiceCIDRs known to the proxy (nftables drops unallocated IPs in them). */
   serviceCIDRs: string[];
 }
+
+// ---------------------------------------------------------------------------
+// Functions (being implemented by the model/iptables engineer; signatures fixed)
+import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
+
+/** Upstream ServicePortName.String(): "ns/name:port" (":port" only when the port is named). */
+export function servicePortKey(name: ServicePortName): string {
+  return `${name.namespace}/${name.name}${name.port ? `:${name.port}` : ''}`;
+}
+
+/** Service -> its service ports, as upstream's ServiceChangeTracker builds them (IPv4 family). */
+export function servicePortsFromService(svc: Service, settings: Pick<ProxySettings, 'nodeIPs'>): ServicePortInfo[] {
+  throw new Error('servicePortsFromService: not implemented yet');
+}
+
+/** EndpointSlices -> endpoints per service port key, as upstream's EndpointSliceCache merges them. */
+export function endpointsFromSlices(slices: EndpointSlice[], services: Map<string, ServicePortInfo>, nodeName: string): Map<string, EndpointInfo[]> {
+  throw new Error('endpointsFromSlices: not implemented yet');
+}
+
+/** Upstream topology.go CategorizeEndpoints. */
+export interface CategorizedEndpoints {
+  clusterEndpoints: EndpointInfo[];
+  localEndpoints: EndpointInfo[];
+  allReachableEndpoints: EndpointInfo[];
+  hasAnyEndpoints: boolean;
+}
+export function categorizeEndpoints(endpoints: EndpointInfo[], svc: ServicePortInfo, nodeName: string): CategorizedEndpoints {
+  throw new Error('categorizeEndpoints: not implemented yet');
+}
+
+/** Convenience: Services + EndpointSlices + ServiceCIDRs -> ProxyState for one node. */
+export function buildProxyState(
+  objects: { services: Service[]; slices: EndpointSlice[]; serviceCIDRs?: ServiceCIDR[] },
+  settings: Pick<ProxySettings, 'nodeName' | 'nodeIPs'>,
+): ProxyState {
+  throw new Error('buildProxyState: not implemented yet');
+}
