@@ -1,0 +1,67 @@
+// iptables chain names for service ports and endpoints, as upstream kube-proxy
+// derives them (pkg/proxy/iptables/proxier.go portProtoHash): the first 16
+// characters of base32(sha256(...)), so every name fits iptables' 28-character
+// limit and stays stable across restarts and nodes.
+import { createHash } from 'node:crypto';
+
+const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 (uppercase, no padding: callers only ever keep a prefix). */
+export function base32(bytes: Uint8Array): string {
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out += BASE32_ALPHABET[(acc >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += BASE32_ALPHABET[(acc << (5 - bits)) & 31];
+  return out;
+}
+
+/** base32(sha256(text)), the digest every kube-proxy name is cut from. */
+export function sha256Base32(text: string): string {
+  return base32(createHash('sha256').update(text, 'utf8').digest());
+}
+
+/** Upstream portProtoHash: 16 characters for `key + protocol` (+ endpoint). */
+function portProtoHash(key: string, protocol: string, endpoint = ''): string {
+  return sha256Base32(key + protocol.toLowerCase() + endpoint).slice(0, 16);
+}
+
+/** KUBE-SVC-…: the cluster-policy chain. `key` is "ns/svc:port" (ServicePortInfo.key). */
+export function servicePortChainName(key: string, protocol: string): string {
+  return `KUBE-SVC-${portProtoHash(key, protocol)}`;
+}
+
+/** KUBE-SVL-…: the local-policy chain (eTP/iTP Local). */
+export function localPolicyChainName(key: string, protocol: string): string {
+  return `KUBE-SVL-${portProtoHash(key, protocol)}`;
+}
+
+/** KUBE-EXT-…: where external traffic (NodePort, externalIPs, LB IPs) enters. */
+export function externalChainName(key: string, protocol: string): string {
+  return `KUBE-EXT-${portProtoHash(key, protocol)}`;
+}
+
+/** KUBE-FW-…: loadBalancerSourceRanges filtering. */
+export function firewallChainName(key: string, protocol: string): string {
+  return `KUBE-FW-${portProtoHash(key, protocol)}`;
+}
+
+/** KUBE-SEP-…: one endpoint; `endpoint` is the normalised "ip:port" ("[v6]:port"). */
+export function endpointChainName(key: string, protocol: string, endpoint: string): string {
+  return `KUBE-SEP-${portProtoHash(key, protocol, endpoint)}`;
+}
+
+/** The chain prefixes kube-proxy owns per service; only these are ever deleted as stale. */
+export const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-EXT-', 'KUBE-FW-', 'KUBE-SEP-'] as const;
+
+export function isServiceChainName(chain: string): boolean {
+  return SERVICE_CHAIN_PREFIXES.some((p) => chain.startsWith(p));
+}

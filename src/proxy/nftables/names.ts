@@ -1,0 +1,67 @@
+// Readable nftables chain/set names, as upstream's nftables proxier builds them
+// (pkg/proxy/nftables/proxier.go servicePortChainNameBase, hashAndTruncate):
+// "HASH8-ns/svc/proto/port", so `nft list` shows which Service a chain serves,
+// while the hash keeps near-identical names apart and unique after truncation.
+import { sha256Base32 } from '../chain-names.ts';
+import type { ServicePortName } from '../model.ts';
+
+/** knftables.NameLengthMax (256) minus the longest prefix we use (16). */
+export const CHAIN_NAME_BASE_MAX = 240;
+
+export const NFT_PREFIX = {
+  service: 'service-',
+  local: 'local-',
+  external: 'external-',
+  firewall: 'firewall-',
+  endpoint: 'endpoint-',
+  affinity: 'affinity-',
+} as const;
+
+/** Upstream hashAndTruncate: 8 hash characters, "-", the name; cut to 240 with "...". */
+export function hashAndTruncate(name: string): string {
+  let out = `${sha256Base32(name).slice(0, 8)}-${name}`;
+  if (out.length > CHAIN_NAME_BASE_MAX) out = `${out.slice(0, CHAIN_NAME_BASE_MAX - 3)}...`;
+  return out;
+}
+
+/** "ULMVA6XW-ns1/svc1/tcp/p80" — the part after "service-", "local-", "external-", "firewall-". */
+export function servicePortChainNameBase(name: ServicePortName): string {
+  return hashAndTruncate(`${name.namespace}/${name.name}/${name.protocol.toLowerCase()}/${name.port}`);
+}
+
+/**
+ * "5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80" — the part after "endpoint-" and "affinity-".
+ * `endpoint` is "ip:port" or "[v6]:port"; IPv6 colons become dots (":" is illegal in nft names).
+ */
+export function endpointChainNameBase(name: ServicePortName, endpoint: string): string {
+  const { ip, port } = splitHostPort(endpoint);
+  const safeIP = ip.replaceAll(':', '.');
+  return hashAndTruncate(`${name.namespace}/${name.name}/${name.protocol.toLowerCase()}/${name.port}__${safeIP}/${port}`);
+}
+
+export function nftServiceChain(name: ServicePortName): string {
+  return NFT_PREFIX.service + servicePortChainNameBase(name);
+}
+export function nftLocalChain(name: ServicePortName): string {
+  return NFT_PREFIX.local + servicePortChainNameBase(name);
+}
+export function nftExternalChain(name: ServicePortName): string {
+  return NFT_PREFIX.external + servicePortChainNameBase(name);
+}
+export function nftFirewallChain(name: ServicePortName): string {
+  return NFT_PREFIX.firewall + servicePortChainNameBase(name);
+}
+export function nftEndpointChain(name: ServicePortName, endpoint: string): string {
+  return NFT_PREFIX.endpoint + endpointChainNameBase(name, endpoint);
+}
+export function nftAffinitySet(name: ServicePortName, endpoint: string): string {
+  return NFT_PREFIX.affinity + endpointChainNameBase(name, endpoint);
+}
+
+/** Go's net.SplitHostPort for the two shapes kube-proxy produces. */
+function splitHostPort(endpoint: string): { ip: string; port: string } {
+  const v6 = endpoint.match(/^\[(.*)\]:(\d*)$/);
+  if (v6) return { ip: v6[1], port: v6[2] };
+  const i = endpoint.lastIndexOf(':');
+  return i < 0 ? { ip: endpoint, port: '' } : { ip: endpoint.slice(0, i), port: endpoint.slice(i + 1) };
+}
