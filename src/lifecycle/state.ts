@@ -1,0 +1,52 @@
+// Where a lab lives on disk: /var/lib/svclab/<lab>/ holds lab.json (what was
+// brought up, by which driver, from which file) plus every file the lab makes
+// (logs, pod dirs, CNI state, the API socket). `down` removes the directory.
+import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabLayout } from '../lab/load.ts';
+
+export const STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/var/lib/svclab';
+
+export interface LabRecord {
+  name: string;
+  file: string;
+  driver: 'netns' | 'libvirt';
+  mode: string;
+  layout: LabLayout;
+  phase: 'starting' | 'up' | 'failed';
+  createdAt: string;
+  /** Where the CLI reaches the control plane. */
+  apiSocket: string;
+}
+
+export function labDir(lab: string): string {
+  return join(STATE_ROOT, lab);
+}
+
+export function apiSocketPath(lab: string): string {
+  return join(labDir(lab), 'api.sock');
+}
+
+export async function writeRecord(rec: LabRecord): Promise<void> {
+  await mkdir(labDir(rec.name), { recursive: true });
+  const tmp = join(labDir(rec.name), 'lab.json.tmp');
+  await writeFile(tmp, JSON.stringify(rec, null, 2));
+  await rename(tmp, join(labDir(rec.name), 'lab.json'));
+}
+
+export async function readRecord(lab: string): Promise<LabRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(join(labDir(lab), 'lab.json'), 'utf8')) as LabRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every lab with a state directory (up, starting, or half torn down). */
+export async function listLabs(): Promise<string[]> {
+  try {
+    return (await readdir(STATE_ROOT, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+}
