@@ -1,14 +1,14 @@
 // The Kubernetes object model used everywhere: the upstream API types (from
 // kubernetes-types) plus the few helpers every layer needs. One definition, so
 // the control plane, the proxy and `proxy render` read the same shapes.
-import type { Service, Pod, Node as K8sNode, Namespace } from 'kubernetes-types/core/v1';
-import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
-import type { Deployment } from 'kubernetes-types/apps/v1';
-import type { ObjectMeta } from 'kubernetes-types/meta/v1';
+import type { Service, Pod, Node as K8sNode, Namespace } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Deployment } from 'kubernetes-types/apps/v1.js';
+import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
 export type { Service, Pod, K8sNode, Namespace, EndpointSlice, Deployment, ObjectMeta };
-export type { ServicePort, ServiceSpec, PodSpec, Container } from 'kubernetes-types/core/v1';
-export type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1';
+export type { ServicePort, ServiceSpec, PodSpec, Container } from 'kubernetes-types/core/v1.js';
+export type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js';
 
 /** networking.k8s.io/v1 ServiceCIDR (GA in 1.33; newer than kubernetes-types 1.30). */
 export interface ServiceCIDR {
