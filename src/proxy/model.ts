@@ -99,6 +99,8 @@ export interface ProxyState {
 // ---------------------------------------------------------------------------
 // Functions (being implemented by the model/iptables engineer; signatures fixed)
 import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
+import { buildServicePorts } from './service-ports.ts';
+import { buildEndpoints, categorize } from './endpoints.ts';
 
 /** Upstream ServicePortName.String(): "ns/name:port" (":port" only when the port is named). */
 export function servicePortKey(name: ServicePortName): string {
@@ -106,13 +108,13 @@ export function servicePortKey(name: ServicePortName): string {
 }
 
 /** Service -> its service ports, as upstream's ServiceChangeTracker builds them (IPv4 family). */
-export function servicePortsFromService(svc: Service, settings: Pick<ProxySettings, 'nodeIPs'>): ServicePortInfo[] {
-  throw new Error('servicePortsFromService: not implemented yet');
+export function servicePortsFromService(svc: Service, _settings: Pick<ProxySettings, 'nodeIPs'>): ServicePortInfo[] {
+  return buildServicePorts(svc);
 }
 
 /** EndpointSlices -> endpoints per service port key, as upstream's EndpointSliceCache merges them. */
 export function endpointsFromSlices(slices: EndpointSlice[], services: Map<string, ServicePortInfo>, nodeName: string): Map<string, EndpointInfo[]> {
-  throw new Error('endpointsFromSlices: not implemented yet');
+  return buildEndpoints(slices, services, nodeName);
 }
 
 /** Upstream topology.go CategorizeEndpoints. */
@@ -123,7 +125,7 @@ export interface CategorizedEndpoints {
   hasAnyEndpoints: boolean;
 }
 export function categorizeEndpoints(endpoints: EndpointInfo[], svc: ServicePortInfo, nodeName: string): CategorizedEndpoints {
-  throw new Error('categorizeEndpoints: not implemented yet');
+  return categorize(endpoints, svc, nodeName);
 }
 
 /** Convenience: Services + EndpointSlices + ServiceCIDRs -> ProxyState for one node. */
@@ -131,5 +133,11 @@ export function buildProxyState(
   objects: { services: Service[]; slices: EndpointSlice[]; serviceCIDRs?: ServiceCIDR[] },
   settings: Pick<ProxySettings, 'nodeName' | 'nodeIPs'>,
 ): ProxyState {
-  throw new Error('buildProxyState: not implemented yet');
+  const services = new Map<string, ServicePortInfo>();
+  for (const svc of objects.services) {
+    for (const port of servicePortsFromService(svc, settings)) services.set(port.key, port);
+  }
+  const endpoints = endpointsFromSlices(objects.slices, services, settings.nodeName);
+  const serviceCIDRs = (objects.serviceCIDRs ?? []).flatMap((c) => c.spec?.cidrs ?? []);
+  return { services, endpoints, serviceCIDRs };
 }
