@@ -1,0 +1,113 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { renderNftables, diffPlan, fullPlan } from '../../../src/proxy/nftables/render.ts';
+import { op } from '../../../src/proxy/nftables/transaction.ts';
+import { StaleChains } from '../../../src/proxy/nftables/stale.ts';
+import type { NftRuleset } from '../../../src/proxy/nftables/ruleset.ts';
+import type { EndpointInfo, ServicePortInfo } from '../../../src/proxy/model.ts';
+import { FAKE_RENDER, FakeNft, assertNftEqual, ep, fakeSettings, readExpected, state, svcPort } from './helpers.ts';
+
+const base = readExpected('base-rules.expected.txt');
+const steps = new Map(
+  readExpected('sync-repeated.expected.txt')
+    .split(/^### /m)
+    .slice(1)
+    .map((block) => [block.slice(0, block.indexOf('\n')), block.slice(block.indexOf('\n') + 1)] as const),
+);
+const expectedAfter = (step: string) => base + steps.get(step)!;
+
+/** Upstream's sync loop over the in-memory nft: stale-chain deletion first, then one transaction. */
+class Syncer {
+  nft = new FakeNft();
+  stale = new StaleChains();
+  prev: NftRuleset | undefined;
+  now = 0;
+  deleted: string[] = [];
+
+  sync(services: Array<[ServicePortInfo, EndpointInfo[]]>): void {
+    const due = this.stale.due(this.now);
+    if (due.length) {
+      this.stale.forget(due);
+      this.nft.apply(due.map(op.deleteChain));
+      this.deleted.push(...due);
+    }
+    const next = renderNftables(state(services), fakeSettings(), FAKE_RENDER);
+    const plan = this.prev ? diffPlan(this.prev, next) : fullPlan(next);
+    this.nft.apply(plan.ops);
+    this.stale.note(plan.staleChains, this.now);
+    this.stale.revive(next);
+    this.prev = next;
+  }
+
+  /** ageStaleChains() */
+  age(): void {
+    this.now += 2000;
+  }
+}
+
+const svc1 = svcPort({ namespace: 'ns1', name: 'svc1', port: 'p80' }, { clusterIP: '172.30.0.41', port: 80 });
+const svc2 = svcPort({ namespace: 'ns2', name: 'svc2', port: 'p8080' }, { clusterIP: '172.30.0.42', port: 8080 });
+const svc3 = svcPort({ namespace: 'ns3', name: 'svc3', port: 'p80' }, { clusterIP: '172.30.0.43', port: 80 });
+const svc4 = svcPort({ namespace: 'ns4', name: 'svc4', port: 'p80' }, { clusterIP: '172.30.0.44', port: 80 });
+const e1: [ServicePortInfo, EndpointInfo[]] = [svc1, [ep('10.0.1.1:80')]];
+
+test('TestSyncProxyRulesRepeated: each partial sync leaves upstream\'s table with upstream\'s operation count', () => {
+  const s = new Syncer();
+  s.sync([e1, [svc2, [ep('10.0.2.1:8080')]]]);
+  assertNftEqual(s.nft.dump(), expectedAfter('initial'), 'initial');
+
+  s.sync([e1, [svc2, [ep('10.0.2.1:8080')]], [svc3, [ep('10.0.3.1:80')]]]);
+  assertNftEqual(s.nft.dump(), expectedAfter('add-svc3'), 'add svc3');
+  assert.is(s.nft.lastOps, 10, 'add svc3: 2 elements + add/flush 2 chains + 4 rules');
+
+  s.sync([e1, [svc3, [ep('10.0.3.1:80')]]]);
+  assertNftEqual(s.nft.dump(), expectedAfter('delete-svc2'), 'delete svc2');
+  assert.is(s.nft.lastOps, 4, 'delete svc2: 2 element deletes + 2 chain flushes');
+  assert.equal(s.stale.size, 2);
+
+  s.age();
+  s.sync([e1, [svc3, [ep('10.0.3.1:80')]]]);
+  assertNftEqual(s.nft.dump(), expectedAfter('stale-deleted'), 'stale chains deleted');
+  assert.is(s.nft.lastOps, 0, 'the deletes ran in their own transaction');
+  assert.equal(s.deleted.sort(), ['endpoint-7RVP4LUQ-ns2/svc2/tcp/p8080__10.0.2.1/8080', 'service-MHHHYRWA-ns2/svc2/tcp/p8080']);
+
+  s.sync([e1, [svc3, [ep('10.0.3.1:80')]], [svc4, []]]);
+  assertNftEqual(s.nft.dump(), expectedAfter('add-svc4-no-endpoints'));
+  assert.is(s.nft.lastOps, 2);
+
+  const e4: [ServicePortInfo, EndpointInfo[]] = [svc4, [ep('10.0.4.1:80')]];
+  s.sync([e1, [svc3, [ep('10.0.3.1:80')]], e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('add-svc4-endpoints'));
+  assert.is(s.nft.lastOps, 10);
+
+  s.sync([e1, [svc3, [ep('10.0.3.2:80')]], e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('change-svc3-endpoint'), 'old endpoint chain flushed, not deleted');
+  assert.is(s.nft.lastOps, 9);
+
+  s.age();
+  const full3: [ServicePortInfo, EndpointInfo[]] = [svc3, [ep('10.0.3.2:80'), ep('10.0.3.3:80')]];
+  s.sync([e1, full3, e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('add-svc3-endpoint'));
+  assert.is(s.nft.lastOps, 12);
+
+  s.sync([e1, [svc3, []], e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('empty-svc3'), 'chains of an emptied service are flushed');
+  assert.is(s.nft.lastOps, 5);
+  assert.is(s.stale.size, 3);
+
+  s.sync([e1, full3, e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('restore-svc3'));
+  assert.is(s.nft.lastOps, 14);
+  assert.is(s.stale.size, 0, 'restored chains are no longer stale');
+
+  s.sync([e1, [svc3, []], e4]);
+  s.age();
+  s.sync([e1, full3, e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('restore-svc3'), 'deleted, then recreated');
+
+  s.sync([e1, full3, e4]);
+  assertNftEqual(s.nft.dump(), expectedAfter('restore-svc3'));
+  assert.is(s.nft.lastOps, 0, 'no change, empty transaction');
+});
+
+test.run();
