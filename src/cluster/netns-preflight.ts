@@ -106,7 +106,10 @@ export async function preflight(): Promise<void> {
     );
   }
   const tools = await missingTools();
-  if (tools.length > 0) throw new EnvironmentError(`missing programs:\n  ${tools.join('\n  ')}`, tools[tools.length - 1]);
+  if (tools.length > 0) {
+    const install = tools.find((t) => t.startsWith('install with:'));
+    throw new EnvironmentError(`missing programs:\n  ${tools.join('\n  ')}`, install ?? 'add /usr/sbin:/sbin to PATH (sudo does)');
+  }
   let kernel: string[];
   try {
     kernel = await missingKernelFeatures();
@@ -125,5 +128,8 @@ export async function kernelHasIPVS(): Promise<boolean> {
   if (!(await which('ipvsadm'))) return false;
   // With IPVS as a module not loaded yet, ipvsadm loads it; in a scratch
   // namespace that leaves no IPVS state behind in the host's.
-  return withScratchNetns(async (ns) => (await run(['ip', 'netns', 'exec', ns, 'ipvsadm', '-Ln'], { allowFailure: true })).code === 0);
+  // A scratch namespace that cannot be made (not root) is preflight's to report; here it is a no.
+  return withScratchNetns(async (ns) => (await run(['ip', 'netns', 'exec', ns, 'ipvsadm', '-Ln'], { allowFailure: true })).code === 0).catch(
+    () => false,
+  );
 }
