@@ -49,29 +49,38 @@ const BUILTIN_TARGETS = new Set([
 
 /** Splits a line into words: double quotes group, `\"` and `\\` escape inside them (xtables_save_string). */
 export function tokenize(line: string): string[] {
+  // Fast path: most lines have no quotes at all.
+  if (!line.includes('"')) return line.split(/\s+/).filter((w) => w !== '');
   const out: string[] = [];
+  const n = line.length;
   let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++;
-    if (i >= line.length) break;
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) break;
     let word = '';
     let quoted = false;
-    while (i < line.length && (quoted || !/\s/.test(line[i]))) {
+    let from = i; // start of the pending plain run
+    while (i < n && (quoted || !isSpace(line.charCodeAt(i)))) {
       const c = line[i];
       if (c === '"') {
+        word += line.slice(from, i);
         quoted = !quoted;
-        i++;
+        from = ++i;
       } else if (quoted && c === '\\' && (line[i + 1] === '"' || line[i + 1] === '\\')) {
-        word += line[i + 1];
+        word += line.slice(from, i) + line[i + 1];
         i += 2;
+        from = i;
       } else {
-        word += c;
         i++;
       }
     }
-    out.push(word);
+    out.push(word + line.slice(from, i));
   }
   return out;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 13 || code === 10;
 }
 
 function describe(chain: string, args: string[], raw: string): SavedRule {
@@ -88,10 +97,14 @@ function describe(chain: string, args: string[], raw: string): SavedRule {
 export function parseIptablesSave(text: string): SavedDump {
   const tables: SavedTable[] = [];
   let table: SavedTable | undefined;
+  let index = new Map<string, SavedChain>();
   const chainOf = (name: string): SavedChain => {
     if (!table) throw new Error(`iptables dump: "${name}" appears before any *table line`);
-    let chain = table.chains.find((c) => c.name === name);
-    if (!chain) table.chains.push((chain = { name, policy: '-', packets: 0, bytes: 0, rules: [], deleted: false }));
+    let chain = index.get(name);
+    if (!chain) {
+      table.chains.push((chain = { name, policy: '-', packets: 0, bytes: 0, rules: [], deleted: false }));
+      index.set(name, chain);
+    }
     return chain;
   };
   text.split('\n').forEach((rawLine, n) => {
@@ -99,6 +112,7 @@ export function parseIptablesSave(text: string): SavedDump {
     if (line === '' || line.startsWith('#')) return;
     if (line.startsWith('*')) {
       tables.push((table = { name: line.slice(1), chains: [] }));
+      index = new Map();
       return;
     }
     if (line === 'COMMIT') {

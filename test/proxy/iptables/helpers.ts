@@ -143,11 +143,12 @@ export class FakeProxier {
     return this.sync();
   }
 
-  sync(): IptablesRuleset {
+  /** `cleanup: false` models upstream's large-cluster throttle: no iptables-save, no stale-chain deletion. */
+  sync({ cleanup = true } = {}): IptablesRuleset {
     const state = buildProxyState({ services: [...this.services.values()], slices: [...this.slices.values()] }, this.settings);
     const out = renderIptables(state, this.settings, {
       masqueradeMark: UPSTREAM_TEST_MARK,
-      existingNatChains: this.kernel.natChains(),
+      existingNatChains: cleanup ? this.kernel.natChains() : undefined,
       changed: this.needFullSync ? undefined : new Set(this.changed),
     });
     this.kernel.restore(out.text);
