@@ -138,6 +138,7 @@ export function buildProxyState(
     for (const port of servicePortsFromService(svc, settings)) services.set(port.key, port);
   }
   const endpoints = endpointsFromSlices(objects.slices, services, settings.nodeName);
-  const serviceCIDRs = (objects.serviceCIDRs ?? []).flatMap((c) => c.spec?.cidrs ?? []);
+  // IPv4 family only, as upstream's per-family proxier keeps (nftables OnServiceCIDRsChanged).
+  const serviceCIDRs = (objects.serviceCIDRs ?? []).flatMap((c) => c.spec?.cidrs ?? []).filter((c) => !c.includes(':'));
   return { services, endpoints, serviceCIDRs };
 }
