@@ -42,9 +42,8 @@ export function ownedBy(lab: string, names: string[], labs: Set<string>): string
   return names.filter((n) => n.startsWith(prefix) && !longer.some((p) => n.startsWith(p)));
 }
 
-/** Removes everything of `lab`. Safe to run twice, and on a lab that never came up. */
-export async function down(lab: string): Promise<NetnsTeardown> {
-  const stateDir = labStateDir(lab); // validates the name before any path is built
+/** Kills the processes of every namespace of `lab` and deletes the namespaces; files stay. */
+export async function removeLabNamespaces(lab: string): Promise<{ namespaces: string[]; processes: number }> {
   const all = await listNetns();
   const labs = await knownLabs(all);
   const network = `${labNetnsPrefix(lab)}net`;
@@ -62,6 +61,14 @@ export async function down(lab: string): Promise<NetnsTeardown> {
     const left = ownedBy(lab, await listNetns(), labs);
     if (left.length > 0) throw new Error(`could not delete namespaces ${left.join(', ')}:\n${r.stderr.trim()}`);
   }
+  return { namespaces, processes };
+}
+
+/** Removes everything of `lab`. Safe to run twice, and on a lab that never came up. */
+export async function down(lab: string): Promise<NetnsTeardown> {
+  const stateDir = labStateDir(lab); // validates the name before any path is built
+  const { namespaces, processes } = await removeLabNamespaces(lab);
+  const labs = await knownLabs();
 
   const paths: string[] = [];
   const etcEntries = await readdir(ETC_NETNS).catch(() => [] as string[]);

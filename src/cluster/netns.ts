@@ -16,7 +16,7 @@ import { ETC_NETNS, labNetnsPrefix, labStateDir, netnsName, networkNetnsName } f
 import { NetnsNode } from './netns-node.ts';
 import { planNetns, type NetnsAction, type NetnsLayout } from './netns-plan.ts';
 import { kernelHasIPVS, preflight } from './netns-preflight.ts';
-import { down, knownLabs, ownedBy, type NetnsTeardown } from './netns-teardown.ts';
+import { down, knownLabs, ownedBy, removeLabNamespaces, type NetnsTeardown } from './netns-teardown.ts';
 
 export { NetnsNode } from './netns-node.ts';
 export { planNetns, renderNetnsPlan, NODE_SYSCTLS, type NetnsLayout, type NetnsPlan } from './netns-plan.ts';
@@ -36,8 +36,9 @@ export interface NetnsLab {
 }
 
 /**
- * Creates the lab's namespaces, links, routes and sysctls. Refuses if anything
- * of the lab already exists. If a step fails, removes what it made and rethrows.
+ * Creates the lab's namespaces, links, routes and sysctls. Refuses if a
+ * namespace of the lab already exists. If a step fails, deletes the
+ * namespaces it made and rethrows.
  */
 export async function up(layout: NetnsLayout, progress: DriverProgress = () => {}): Promise<NetnsLab> {
   const plan = planNetns(layout); // validates before anything is touched
@@ -48,7 +49,8 @@ export async function up(layout: NetnsLayout, progress: DriverProgress = () => {
       await apply(action);
     }
   } catch (err) {
-    await down(layout.lab).catch(() => {});
+    // Take back the namespaces; the state dir may hold the caller's record, so it stays for `down`.
+    await removeLabNamespaces(layout.lab).catch(() => {});
     throw err;
   }
   return handle(layout);
