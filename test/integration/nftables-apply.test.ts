@@ -14,6 +14,8 @@ import { applyNft, deleteTable, listTableJson, probeNft, readExisting, readTable
 import { canonicalTable, findElements, mapValue, type NftTableView } from '../../src/proxy/nftables/list-parse.ts';
 import { ELEMENT_CONTAINERS, joinParts, type NftRuleset } from '../../src/proxy/nftables/ruleset.ts';
 import type { EndpointInfo, ServicePortInfo } from '../../src/proxy/model.ts';
+import { NftablesBackend } from '../../src/proxy/nftables/backend.ts';
+import { ProxyMetrics } from '../../src/proxy/metrics.ts';
 import { ep, fakeSettings, state, svcPort, TEST_NODE } from '../proxy/nftables/helpers.ts';
 
 const A: NftTarget = { netns: `svclab-it-nft-${process.pid}-a`, where: 'scratch netns A' };
@@ -165,6 +167,22 @@ if (skip) {
       assert.match((e as Error).message, /scratch netns A/);
     }
     assert.is(await listTableJson(A), before);
+  });
+
+  test('the backend: full sync first, partial after, metrics, cleanup removes the table', async () => {
+    await deleteTable(A);
+    const backend = new NftablesBackend(settings, { netns: A.netns });
+    const metrics = new ProxyMetrics();
+    await backend.setup();
+    assert.is((await backend.sync(state(s0), undefined, metrics)).full, true);
+    const partial = await backend.sync(state(s1), new Set([svc4.key]), metrics);
+    assert.is(partial.full, false);
+    assert.ok(partial.written! > 0 && partial.written! < 20, `a small transaction (${partial.written} ops)`);
+    assert.is(canonicalTable((await readTable(A))!), await freshCanonical(render(s1)));
+    assert.is((await backend.sync(state(s1), new Set(), metrics)).written, 0);
+    assert.is(metrics.nftSyncFailures.get(), 0);
+    await backend.cleanup();
+    assert.is(await listTableJson(A), undefined);
   });
 }
 

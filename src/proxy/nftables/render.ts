@@ -87,6 +87,7 @@ class TableBuilder {
   readonly chains = new Map<string, NftChain>();
   readonly sets = new Map<string, NftSet & { byKey: Map<string, NftElement> }>();
   readonly maps = new Map<string, NftMap & { byKey: Map<string, NftElement> }>();
+  readonly noLocalEndpoints = { internal: 0, external: 0 };
 
   chain(name: string, extra: Partial<NftChain> = {}): NftChain {
     let c = this.chains.get(name);
@@ -132,6 +133,7 @@ class TableBuilder {
       chains: [...this.chains.values()],
       sets: [...this.sets.values()].map(finish),
       maps: [...this.maps.values()].map(finish),
+      noLocalEndpoints: { ...this.noLocalEndpoints },
     };
   }
 }
@@ -257,8 +259,14 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
     internalVerdict = `goto ${CHAIN.reject}`;
     externalVerdict = `goto ${CHAIN.reject}`;
   } else {
-    if (!hasInternalEndpoints) internalVerdict = 'drop';
-    if (!hasExternalEndpoints) externalVerdict = 'drop';
+    if (!hasInternalEndpoints) {
+      internalVerdict = 'drop';
+      t.noLocalEndpoints.internal++;
+    }
+    if (!hasExternalEndpoints) {
+      externalVerdict = 'drop';
+      t.noLocalEndpoints.external++;
+    }
   }
 
   t.element(SET.clusterIPs, { key: [svc.clusterIP] });

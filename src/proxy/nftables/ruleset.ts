@@ -102,6 +102,8 @@ export interface NftRuleset {
   chains: NftChain[];
   sets: NftSet[];
   maps: NftMap[];
+  /** Upstream's sync_proxy_rules_no_local_endpoints_total inputs: services whose Local policy has no local endpoint. */
+  noLocalEndpoints?: { internal: number; external: number };
 }
 
 /** Upstream isServiceChainName: per-service chain names always contain "/", fixed ones never do. */
