@@ -2,7 +2,6 @@
 // endpoints a node uses, as upstream kube-proxy does it
 // (pkg/proxy/endpointslicecache.go, endpoint.go, topology.go). IPv4 family only.
 import type { EndpointSlice } from '../k8s/objects.ts';
-import type { EndpointSlice as TypedSlice } from 'kubernetes-types/discovery/v1.js';
 import { normalizeIP, ipFamily } from '../util/cidr.ts';
 import type { CategorizedEndpoints, EndpointInfo, Protocol, ServicePortInfo } from './model.ts';
 import { servicePortKey } from './model.ts';
@@ -22,7 +21,7 @@ export function buildEndpoints(
 ): Map<string, EndpointInfo[]> {
   // (service port key + protocol) -> endpoint string -> endpoint; upstream's spToEndpointMap.
   const bySPN = new Map<string, { key: string; protocol: Protocol; eps: Map<string, EndpointInfo> }>();
-  for (const slice of slices as TypedSlice[]) {
+  for (const slice of slices) {
     const labels = slice.metadata?.labels ?? {};
     const svcName = labels[LABEL_SERVICE_NAME];
     // Upstream endpointSliceCacheKeys rejects slices without the label; the informer drops the other two.

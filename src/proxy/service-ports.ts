@@ -1,9 +1,8 @@
 // Service -> service ports, as upstream's ServiceChangeTracker builds them
 // (pkg/proxy/servicechangetracker.go serviceToServiceMap, serviceport.go
 // newBaseServiceInfo, pkg/api/v1/service helpers). IPv4 family only.
-import type { Service } from '../k8s/objects.ts';
-// Direct '.js' path: under NodeNext the extensionless one in objects.ts does not resolve.
-import type { LoadBalancerIngress, ServicePort, ServiceSpec } from 'kubernetes-types/core/v1.js';
+import type { Service, ServicePort, ServiceSpec } from '../k8s/objects.ts';
+import type { LoadBalancerIngress } from 'kubernetes-types/core/v1.js'; // not re-exported by objects.ts
 import { normalizeIP, ipFamily, parseCidr, cidrString } from '../util/cidr.ts';
 import type { Protocol, ServicePortInfo } from './model.ts';
 import { servicePortKey } from './model.ts';
