@@ -31,3 +31,23 @@ export interface Driver {
   /** Throws EnvironmentError if this machine cannot run the driver (not root, missing tool or kernel feature). */
   preflight(): Promise<void>;
 }
+
+/** The nodes of a running lab, as a driver hands them out. */
+export interface LabNodes {
+  nodes: LabNode[];
+  external: LabNode;
+}
+
+/** What the lifecycle needs from a driver (netns or libvirt). */
+export interface LabDriver extends Driver {
+  /** Creates the node network and nodes; `progress` names sub-steps. */
+  up(layout: import('../lab/load.ts').LabLayout, progress?: DriverProgress): Promise<LabNodes>;
+  /** The nodes of a lab that is already up. */
+  attach(layout: import('../lab/load.ts').LabLayout): Promise<LabNodes>;
+  /** Removes everything of the lab, also after a half-finished up. Returns a one-line summary. */
+  down(lab: string): Promise<string>;
+  /** Is anything of this lab present on the machine? */
+  exists(lab: string): Promise<boolean>;
+  /** The node program and the svclab bundle as nodes see them. */
+  runtime(): { nodeBin: string; bundle: string };
+}

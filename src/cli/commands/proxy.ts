@@ -1,0 +1,73 @@
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { loadObjects } from '../../lab/objects.ts';
+import { buildProxyState, DEFAULT_SETTINGS, type ProxySettings } from '../../proxy/model.ts';
+import { settingsFromConfig, type KubeProxyConfiguration } from '../../proxy/config.ts';
+import type { EndpointSlice, Service, ServiceCIDR } from '../../k8s/objects.ts';
+import { LabFileError } from '../../util/errors.ts';
+import { renderPayload } from '../../proxy/render-any.ts';
+
+interface RenderOpts {
+  mode: string;
+  nodeName: string;
+  nodeIp: string;
+  config?: string;
+  nfacct?: boolean;
+  randomFully?: boolean;
+  existingChains?: string;
+  file: string;
+  output?: string;
+}
+
+export default function register(program: Command): void {
+  const proxy = program.command('proxy').description('our kube-proxy, offline: print what it would program');
+  proxy
+    .command('render')
+    .description('print the payload a full sync would apply for these Services and EndpointSlices (no host is touched)')
+    .requiredOption('--mode <mode>', 'iptables | nftables | ipvs | userspace')
+    .requiredOption('--node-name <name>', "this node's name (decides which endpoints are local)")
+    .requiredOption('--node-ip <ips>', "every address of the node, comma-separated")
+    .option('--config <file>', 'a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)')
+    .option('--nfacct', 'the nfacct counters exist on this host (adds the localhost NodePort counter rules)')
+    .option('--random-fully', 'MASQUERADE supports --random-fully on this host')
+    .option('--existing-chains <file>', "the node's iptables-save output: stale kube-proxy chains found there are deleted")
+    .requiredOption('-f, --file <objects>', 'multi-document YAML (or a v1 List) of Services, EndpointSlices, ServiceCIDRs')
+    .option('-o, --output <format>', 'json: the same as structured data')
+    .addHelpText('after', `
+For iptables the text is what kube-proxy feeds to \`iptables-restore --noflush --counters\` (filter, then nat);
+for nftables the transaction for table ip kube-proxy; for ipvs the ipvsadm-restore, ipset restore and
+iptables-restore payloads; for userspace the portal rules (proxy ports numbered from 36000).`)
+    .action(async (o: RenderOpts) => {
+      const objects = await loadObjects(o.file);
+      let config: KubeProxyConfiguration = {};
+      if (o.config) {
+        try {
+          config = parseYaml(await readFile(o.config, 'utf8')) as KubeProxyConfiguration;
+        } catch (err) {
+          throw new LabFileError(`not a KubeProxyConfiguration: ${(err as Error).message}`, o.config);
+        }
+        if (config.kind && config.kind !== 'KubeProxyConfiguration') throw new LabFileError(`kind is ${config.kind}, expected KubeProxyConfiguration`, o.config);
+      }
+      const settings: ProxySettings = {
+        ...DEFAULT_SETTINGS,
+        ...settingsFromConfig(config),
+        nodeName: o.nodeName,
+        nodeIPs: o.nodeIp.split(',').map((s) => s.trim()).filter(Boolean),
+        hasNfacct: Boolean(o.nfacct),
+        randomFully: Boolean(o.randomFully),
+      };
+      const state = buildProxyState(
+        {
+          services: objects.filter((x): x is Service => x.kind === 'Service'),
+          slices: objects.filter((x): x is EndpointSlice => x.kind === 'EndpointSlice'),
+          serviceCIDRs: objects.filter((x): x is ServiceCIDR => x.kind === 'ServiceCIDR'),
+        },
+        settings,
+      );
+      const existing = o.existingChains ? await readFile(o.existingChains, 'utf8') : undefined;
+      const payload = renderPayload(o.mode, state, settings, { existingIptablesSave: existing });
+      if (o.output === 'json') console.log(JSON.stringify(payload.data, null, 2));
+      else process.stdout.write(payload.text);
+    });
+}

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { Progress, paint, sym } from '../output.ts';
+import { loadLab, type Lab } from '../../lab/load.ts';
+import { getDriver } from '../../cluster/drivers.ts';
+import { attachLab, upLab, type RunningLab } from '../../lifecycle/up.ts';
+import { preflightLab } from '../../lifecycle/preflight.ts';
+import { readRecord } from '../../lifecycle/state.ts';
+import { runScenario, type ScenarioResult } from '../../scenario/runner.ts';
+import { EnvironmentError } from '../../util/errors.ts';
+import { writeReport } from '../../scenario/report.ts';
+
+export interface RunOptions {
+  driver: string;
+  mode?: string;
+  down?: boolean;
+  report?: string;
+  output?: string;
+}
+
+/** Brings the lab up if needed, runs its scenario, optionally tears down. */
+export async function runLab(file: string, opts: RunOptions): Promise<ScenarioResult> {
+  const lab: Lab = await loadLab(file, { mode: opts.mode as never });
+  const quiet = opts.output === 'json';
+  const progress = new Progress(quiet);
+  const rec = await readRecord(lab.name);
+  let running: RunningLab;
+  const driver = await getDriver(rec?.driver ?? opts.driver);
+  if (rec?.phase === 'up') {
+    if (rec.mode !== lab.layout.proxyMode) {
+      throw new EnvironmentError(`lab ${lab.name} is up in ${rec.mode} mode, not ${lab.layout.proxyMode}`, `run \`svclab down ${lab.name}\` first, or drop --mode`);
+    }
+    running = await attachLab(rec, driver);
+  } else {
+    await preflightLab(lab, driver);
+    running = await upLab(lab, driver, progress);
+  }
+  if (!quiet) console.log(`\n${paint('bold', `Scenario of ${lab.name}`)} (${running.record.mode} mode, ${driver.name} driver)`);
+  let result: ScenarioResult;
+  try {
+    const { nodeBin, bundle } = driver.runtime();
+    result = await runScenario(
+      { layout: lab.layout, mode: running.record.mode, api: running.api, nodes: running.nodes, external: running.external, bundle, nodeBin, vars: new Map() },
+      (lab.spec.scenario ?? []) as never,
+      { lab: lab.name, labFile: lab.file, quiet },
+    );
+    result.setupSeconds = progress.timings.reduce((a, t) => a + t.seconds, 0);
+  } finally {
+    if (opts.down) {
+      const t0 = Date.now();
+      const summary = await driver.down(lab.name);
+      if (!quiet) console.log(`${sym.ok()} lab ${lab.name} removed: ${summary} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    }
+  }
+  return result;
+}
+
+export default function register(program: Command): void {
+  program
+    .command('run')
+    .description("run a lab's scenario: steps and assertions against the real kernel and real traffic (brings the lab up if needed)")
+    .argument('<lab>', 'lab file, e.g. labs/clusterip-db.yaml')
+    .option('--driver <driver>', 'netns or libvirt (when the lab is not up yet)', 'netns')
+    .option('--mode <mode>', "override the lab's proxy mode: iptables, nftables, ipvs, userspace")
+    .option('--down', 'remove the lab when the scenario is done')
+    .option('--report <format:file>', 'also write a report: tap:FILE, junit:FILE or json:FILE')
+    .option('-o, --output <format>', 'json: print the result as JSON instead of lines')
+    .addHelpText('after', '\nExit codes: 0 every assertion passed, 1 some failed, 2 bad lab file or environment.')
+    .action(async (file: string, opts: RunOptions) => {
+      const result = await runLab(file, opts);
+      if (opts.report) await writeReport(opts.report, [result]);
+      if (opts.output === 'json') console.log(JSON.stringify(result, null, 2));
+      else {
+        const mark = result.failed ? sym.fail() : sym.ok();
+        console.log(`\n${mark} ${result.passed} passed, ${result.failed} failed${result.skipped ? `, ${result.skipped} skipped` : ''} in ${result.seconds.toFixed(1)}s`);
+      }
+      process.exitCode = result.failed ? 1 : 0;
+    });
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { Progress, paint } from '../output.ts';
+import { loadLab } from '../../lab/load.ts';
+import { getDriver } from '../../cluster/drivers.ts';
+import { upLab } from '../../lifecycle/up.ts';
+import { preflightLab } from '../../lifecycle/preflight.ts';
+
+export default function register(program: Command): void {
+  program
+    .command('up')
+    .description('bring a lab up: nodes, CNI, control plane, kubelet + kube-proxy on every node, workloads')
+    .argument('<lab>', 'lab file, e.g. labs/clusterip-db.yaml')
+    .option('--driver <driver>', 'netns (namespaces on this host) or libvirt (VMs)', 'netns')
+    .option('--mode <mode>', "override the lab's proxy mode: iptables, nftables, ipvs, userspace")
+    .option('-o, --output <format>', 'json: print the lab (nodes, services) as JSON when up')
+    .addHelpText('after', '\nThe lab stays up until `svclab down`. Its state lives in /var/lib/svclab/<lab>.')
+    .action(async (file: string, opts: { driver: string; mode?: string; output?: string }) => {
+      const lab = await loadLab(file, { mode: opts.mode as never });
+      const driver = await getDriver(opts.driver);
+      await preflightLab(lab, driver);
+      const progress = new Progress(opts.output === 'json');
+      const t0 = Date.now();
+      const running = await upLab(lab, driver, progress);
+      const seconds = (Date.now() - t0) / 1000;
+      const services = await running.api.list<import('../../k8s/objects.ts').Service>('Service');
+      if (opts.output === 'json') {
+        console.log(JSON.stringify({
+          lab: lab.name, driver: driver.name, mode: lab.layout.proxyMode, seconds, phases: progress.timings,
+          nodes: lab.layout.nodes, external: lab.layout.external,
+          services: services.map((s) => ({ namespace: s.metadata?.namespace, name: s.metadata?.name, type: s.spec?.type, clusterIP: s.spec?.clusterIP, ports: s.spec?.ports })),
+        }, null, 2));
+        return;
+      }
+      console.log(`\nLab ${paint('bold', lab.name)} is up in ${seconds.toFixed(1)}s (${driver.name} driver, kube-proxy in ${lab.layout.proxyMode} mode).`);
+      console.log(`  svclab get pods -o wide          see where the pods run`);
+      console.log(`  svclab exec node-01 -- iptables -t nat -L KUBE-SERVICES -n`);
+      console.log(`  svclab run ${file}   run its scenario;  svclab down ${lab.name}   remove it`);
+    });
+}

@@ -1,0 +1,148 @@
+// `svclab up`: lab file → running lab, in phases: nodes, CNI, control plane,
+// node agents (kubelet + proxy), workloads, ready. Every resource it makes is
+// named after the lab and recorded under /var/lib/svclab/<lab>, so `down`
+// can remove it even if this is killed half-way.
+import { join } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import type { Lab } from '../lab/load.ts';
+import type { LabDriver, LabNode, LabNodes } from '../cluster/driver.ts';
+import { cniConfig } from '../cni/config.ts';
+import { ApiClient } from '../controlplane/client.ts';
+import { EnvironmentError } from '../util/errors.ts';
+import type { Progress } from '../cli/output.ts';
+import { apiSocketPath, labDir, readRecord, writeRecord, type LabRecord } from './state.ts';
+import { apiServerArgv, cniConfDir, kubeletArgv, nodeDir, proxyArgv } from './daemons.ts';
+import { LabApi } from './lab-api.ts';
+import type { Deployment, KubeObject, Pod } from '../k8s/objects.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RunningLab {
+  record: LabRecord;
+  nodes: Map<string, LabNode>;
+  external: LabNode;
+  api: LabApi;
+  driver: LabDriver;
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new EnvironmentError(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(intervalMs);
+  }
+}
+
+function labApi(rec: LabRecord, nodes: LabNodes): LabApi {
+  const map = new Map(nodes.nodes.map((n) => [n.name, n]));
+  return new LabApi(new ApiClient(`unix:${rec.apiSocket}`), map, labDir(rec.name));
+}
+
+/** Attach to a lab that is up. */
+export async function attachLab(rec: LabRecord, driver: LabDriver): Promise<RunningLab> {
+  const nodes = await driver.attach(rec.layout);
+  return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes), driver };
+}
+
+export async function upLab(lab: Lab, driver: LabDriver, progress: Progress): Promise<RunningLab> {
+  const { layout } = lab;
+  const mode = layout.proxyMode;
+  const existing = await readRecord(lab.name);
+  if (existing || (await driver.exists(lab.name))) {
+    throw new EnvironmentError(`lab ${lab.name} is already up (or was left half-made)`, `run \`svclab down ${lab.name}\` first`);
+  }
+  for (const w of lab.warnings) progress.warn(w);
+  const stateDir = labDir(lab.name);
+  const rec: LabRecord = {
+    name: lab.name,
+    file: lab.file,
+    driver: driver.name,
+    mode,
+    layout,
+    phase: 'starting',
+    createdAt: new Date().toISOString(),
+    apiSocket: apiSocketPath(lab.name),
+  };
+  await writeRecord(rec);
+  const { nodeBin, bundle } = driver.runtime();
+
+  const nodes = await progress.phase(
+    `Creating ${layout.nodes.length} nodes (${driver.name})`,
+    () => driver.up(layout, (p, d) => progress.note(`${p}${d ? ` ${d}` : ''}`)),
+    `${layout.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')} + external client ${layout.external.ip}`,
+  );
+  const nodeMap = new Map(nodes.nodes.map((n) => [n.name, n]));
+
+  await progress.phase('Writing CNI configuration (bridge + host-local, host-gw routes)', async () => {
+    await Promise.all(
+      layout.nodes.map((n) => {
+        const conf = cniConfig({ podCIDR: n.podCIDR, dataDir: join(nodeDir(stateDir, n.name), 'cni', 'ipam') });
+        return nodeMap.get(n.name)!.writeFile(join(cniConfDir(stateDir, n.name), '10-svclab.conflist'), JSON.stringify(conf, null, 2) + '\n');
+      }),
+    );
+  });
+
+  const cp = nodes.nodes[0];
+  const api = labApi(rec, nodes);
+  await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
+    await cp.startDaemon([nodeBin, bundle, ...apiServerArgv(layout, stateDir, rec.apiSocket)], join(stateDir, 'logs', 'apiserver.log'));
+    await waitFor('the API server', 20_000, async () => (await api.client.healthy()) || undefined);
+  }, `(API on ${cp.ip}:6443, service CIDR ${layout.serviceCIDR})`);
+
+  await progress.phase(`Starting kubelet and kube-proxy (${mode} mode) on every node`, async () => {
+    await Promise.all(
+      layout.nodes.map(async (n) => {
+        const node = nodeMap.get(n.name)!;
+        let configFile: string | undefined;
+        const cfg = lab.spec.proxy?.config;
+        if (cfg && Object.keys(cfg).length) {
+          configFile = join(nodeDir(stateDir, n.name), 'kube-proxy.yaml');
+          await node.writeFile(configFile, toYaml({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode, ...cfg }));
+        }
+        await node.startDaemon([nodeBin, bundle, ...kubeletArgv(layout, n, stateDir)], join(stateDir, 'logs', `kubelet-${n.name}.log`));
+        await node.startDaemon([nodeBin, bundle, ...proxyArgv(layout, n, mode, configFile)], join(stateDir, 'logs', `proxy-${n.name}.log`));
+      }),
+    );
+  });
+
+  const manifests = (lab.spec.manifests ?? []) as KubeObject[];
+  await progress.phase(`Applying ${manifests.length} manifests`, async () => {
+    // Namespaces first, then everything else in file order (as kubectl apply -f would).
+    const ordered = [...manifests.filter((m) => m.kind === 'Namespace'), ...manifests.filter((m) => m.kind !== 'Namespace')];
+    for (const obj of ordered) progress.note(await api.apply(obj));
+  });
+
+  await progress.phase('Waiting for pods to be Ready and proxies to sync', () => waitReady(api, nodes.nodes, manifests, 120_000));
+
+  rec.phase = 'up';
+  await writeRecord(rec);
+  return { record: rec, nodes: nodeMap, external: nodes.external, api, driver };
+}
+
+/** Ready = every Deployment has its replicas Ready, every Pod is Ready, every proxy reports healthy. */
+export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeObject[], timeoutMs: number): Promise<void> {
+  const start = Date.now();
+  const left = () => Math.max(1000, timeoutMs - (Date.now() - start));
+  for (const d of manifests.filter((m): m is Deployment => m.kind === 'Deployment')) {
+    await api.waitDeploymentReady(d.metadata!.name!, d.spec?.replicas ?? 1, d.metadata?.namespace ?? 'default', left());
+  }
+  // kube-system's DNS pod comes from the control plane itself.
+  await api.waitDeploymentReady('coredns', 1, 'kube-system', left());
+  for (const p of manifests.filter((m): m is Pod => m.kind === 'Pod')) {
+    await waitFor(`pod ${p.metadata!.name} to be Ready`, left(), async () => (await api.findPods(p.metadata!.name!, p.metadata?.namespace)).some((v) => v.ready) || undefined);
+  }
+  await Promise.all(
+    nodes.map((n) =>
+      waitFor(`kube-proxy on ${n.name} to sync`, left(), async () => {
+        const r = await n.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10256/healthz'], { allowFailure: true });
+        return r.stdout.trim() === '200' || undefined;
+      }, 300),
+    ),
+  );
+}

@@ -1,0 +1,124 @@
+// `svclab daemon proxy …`: our kube-proxy, one per node, inside the node. Flags
+// are kube-proxy's own (a learner's `ps aux` shows --proxy-mode=iptables and
+// --cluster-cidr as on a real node); --config takes a real KubeProxyConfiguration.
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ApiClient, informer } from '../controlplane/client.ts';
+import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
+import { DEFAULT_SETTINGS, type ProxySettings } from './model.ts';
+import { Proxier, type ProxyBackend, type ProxyMode } from './proxier.ts';
+import { serveMetrics } from './metrics.ts';
+import { settingsFromConfig, type KubeProxyConfiguration } from './config.ts';
+
+export async function createBackend(mode: ProxyMode, settings: ProxySettings, opts: { iptablesBackend: 'nft' | 'legacy'; log: (l: string) => void }): Promise<ProxyBackend> {
+  switch (mode) {
+    case 'iptables': {
+      const { IptablesBackend } = await import('./iptables/backend.ts');
+      return new IptablesBackend(settings, opts);
+    }
+    case 'nftables': {
+      const { NftablesBackend } = await import('./nftables/backend.ts');
+      return new NftablesBackend(settings, opts);
+    }
+    case 'ipvs': {
+      const { IpvsBackend } = await import('./ipvs/backend.ts');
+      return new IpvsBackend(settings, opts);
+    }
+    case 'userspace': {
+      const { UserspaceBackend } = await import('./userspace/backend.ts');
+      return new UserspaceBackend(settings, opts);
+    }
+  }
+}
+
+export async function runProxyDaemon(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'proxy-mode': { type: 'string', default: 'iptables' },
+      'hostname-override': { type: 'string' },
+      'node-ip': { type: 'string' },
+      master: { type: 'string' },
+      'cluster-cidr': { type: 'string', default: '' },
+      config: { type: 'string' },
+      'metrics-bind-address': { type: 'string', default: '127.0.0.1:10249' },
+      'healthz-bind-address': { type: 'string', default: '0.0.0.0:10256' },
+      'iptables-sync-period': { type: 'string', default: '30s' },
+      'iptables-min-sync-period': { type: 'string', default: '1s' },
+      'masquerade-all': { type: 'boolean', default: false },
+      'iptables-backend': { type: 'string', default: 'nft' },
+      'v': { type: 'string' },
+    },
+    allowPositionals: false,
+  });
+  const log = (line: string) => console.log(`${new Date().toISOString()} proxy: ${line}`);
+  const nodeName = values['hostname-override'] ?? '';
+  const nodeIPs = (values['node-ip'] ?? '').split(',').filter(Boolean);
+  if (!nodeName || !nodeIPs.length || !values.master) throw new Error('--hostname-override, --node-ip and --master are required');
+
+  let config: KubeProxyConfiguration = {};
+  if (values.config) config = parseYaml(readFileSync(values.config, 'utf8')) as KubeProxyConfiguration;
+  const settings: ProxySettings = {
+    ...DEFAULT_SETTINGS,
+    ...settingsFromConfig(config),
+    nodeName,
+    nodeIPs,
+  };
+  if (values['cluster-cidr']) settings.clusterCIDR = values['cluster-cidr'];
+  if (values['masquerade-all']) settings.masqueradeAll = true;
+  const mode = (config.mode || values['proxy-mode']) as ProxyMode;
+  const syncPeriodMs = parseDuration(config.iptables?.syncPeriod ?? values['iptables-sync-period']!);
+  const minSyncPeriodMs = parseDuration(config.iptables?.minSyncPeriod ?? values['iptables-min-sync-period']!);
+
+  log(`starting in ${mode} mode on ${nodeName} (${nodeIPs.join(',')}), cluster CIDR ${settings.clusterCIDR || '(none: no local-traffic detector)'}`);
+  const backend = await createBackend(mode, settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log });
+  await backend.setup();
+  const proxier = new Proxier({ settings, backend, minSyncPeriodMs, syncPeriodMs, log });
+  serveMetrics(proxier.metrics, values['metrics-bind-address']!, () => proxier.health());
+  if (values['healthz-bind-address'] !== values['metrics-bind-address']) serveMetrics(proxier.metrics, values['healthz-bind-address']!, () => proxier.health());
+
+  const client = new ApiClient(values.master);
+  const t = proxier.tracker;
+  informer<Service>(client, '/api/v1/services', {
+    onAdd: (o) => (t.serviceChanged(o), proxier.onChange()),
+    onUpdate: (_old, o) => (t.serviceChanged(o), proxier.onChange()),
+    onDelete: (o) => (t.serviceChanged(o, true), proxier.onChange()),
+    onSynced: () => proxier.markSynced('services'),
+  });
+  informer<EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
+    onAdd: (o) => (t.sliceChanged(o), proxier.onChange()),
+    onUpdate: (_old, o) => (t.sliceChanged(o), proxier.onChange()),
+    onDelete: (o) => (t.sliceChanged(o, true), proxier.onChange()),
+    onSynced: () => proxier.markSynced('slices'),
+  });
+  if (mode === 'nftables') {
+    informer<ServiceCIDR>(client, '/apis/networking.k8s.io/v1/servicecidrs', {
+      onAdd: (o) => (t.serviceCIDRChanged(o), proxier.onChange()),
+      onUpdate: (_old, o) => (t.serviceCIDRChanged(o), proxier.onChange()),
+      onDelete: (o) => (t.serviceCIDRChanged(o, true), proxier.onChange()),
+    });
+  }
+  const stop = () => {
+    log('stopping');
+    proxier.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Go-style durations as KubeProxyConfiguration writes them: "30s", "1m0s", "500ms". */
+export function parseDuration(text: string): number {
+  let ms = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let m: RegExpExecArray | null;
+  let matched = false;
+  while ((m = re.exec(text))) {
+    matched = true;
+    const n = Number(m[1]);
+    ms += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+  }
+  if (!matched) throw new Error(`"${text}" is not a duration (like 30s, 1m0s, 500ms)`);
+  return ms;
+}

@@ -1,0 +1,42 @@
+// The nftables-mode walk, read back with `nft -j list table ip kube-proxy`:
+// service-ips maps ClusterIP . proto . port to the service chain, which picks
+// an endpoint chain with numgen; each endpoint chain DNATs to a pod.
+import type { LabNode } from '../../cluster/driver.ts';
+import { CheckFailed } from '../retry.ts';
+import { chainRules, findElements, parseNftJson } from '../../proxy/nftables/list-parse.ts';
+import type { ExpectedServicePort, ProxyRulesSpec } from './proxy-rules.ts';
+
+export async function checkNftRules(node: LabNode, spec: ProxyRulesSpec, want: ExpectedServicePort | undefined): Promise<string> {
+  const r = await node.exec(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'], { allowFailure: true });
+  if (r.code !== 0) throw new CheckFailed(`${node.name}: table ip kube-proxy is missing: ${r.stderr.trim()}`);
+  const view = parseNftJson(r.stdout);
+  const ns = spec.namespace ?? 'default';
+  const ref = new RegExp(`-${ns}/${spec.service}/`);
+  if (spec.absent) {
+    const left = findElements(view, 'service-ips', { value: ref });
+    const chains = [...view.chains.keys()].filter((c) => ref.test(c));
+    if (left.length || chains.length) throw new CheckFailed(`${node.name}: still programmed: ${[...left.map((e) => `${e.key} : ${e.value}`), ...chains].join(', ')}`);
+    return `no service-ips element and no chain for ${ns}/${spec.service}`;
+  }
+  const w = want!;
+  const key = `${w.clusterIP} . ${w.protocol.toLowerCase()} . ${w.port}`;
+  const el = findElements(view, 'service-ips', { key })[0];
+  if (!el?.value) throw new CheckFailed(`${node.name}: service-ips has no element ${key}`);
+  const svcChain = el.value.replace(/^goto\s+/, '');
+  const rules = chainRules(view, svcChain);
+  const dispatch = rules.find((t) => t.includes('numgen')) ?? rules.find((t) => /goto endpoint-/.test(t)) ?? '';
+  const epChains = [...dispatch.matchAll(/goto (endpoint-[^\s,}]+)/g)].map((m) => m[1]);
+  if (epChains.length !== w.endpoints.length) {
+    throw new CheckFailed(`${node.name}: ${svcChain} dispatches to ${epChains.length} endpoint chains, the service has ${w.endpoints.length} ready endpoints: ${dispatch}`);
+  }
+  const dnat = new Set<string>();
+  for (const c of epChains) {
+    const d = chainRules(view, c).find((t) => t.includes('dnat'));
+    const to = d?.match(/dnat to ([0-9.]+:\d+)/)?.[1];
+    if (!to) throw new CheckFailed(`${node.name}: ${c} has no dnat rule (${chainRules(view, c).join(' | ')})`);
+    dnat.add(to);
+  }
+  const missing = w.endpoints.map((e) => `${e.ip}:${e.port}`).filter((x) => !dnat.has(x));
+  if (missing.length) throw new CheckFailed(`${node.name}: no endpoint chain DNATs to ${missing.join(', ')}`);
+  return `service-ips ${key} → ${svcChain} → ${epChains.length} endpoint chain(s)${epChains.length > 1 ? ' (numgen random)' : ''} → dnat ${[...dnat].join(', ')}`;
+}

@@ -1,0 +1,84 @@
+// Reachability as a learner would test it: a real client (the mariadb client,
+// curl) in a pod, node or the external client connects to host:port, over
+// repeated connections, and each answer names the pod that served it.
+import type { ScenarioContext, Target } from '../context.ts';
+import { resolveTarget, runIn, expand, splitHostPort, describeTarget } from '../context.ts';
+import { CheckFailed } from '../retry.ts';
+
+export type Via = 'sql' | 'http' | 'tcp';
+
+export interface ReachSpec {
+  from: Target;
+  to: string;
+  via: Via;
+  backends?: 'all' | number;
+  attempts?: number;
+  service?: string;
+  namespace?: string;
+  password?: string;
+}
+
+/** One request; returns the answering pod's name (sql, http) or "" (tcp). */
+async function oneRequest(ctx: ScenarioContext, spec: ReachSpec, host: string, port: number): Promise<{ ok: boolean; who: string; client?: string; error: string }> {
+  const from = await resolveTarget(ctx, spec.from);
+  if (spec.via === 'sql') {
+    const r = await runIn(from, ['mariadb', '--connect-timeout=3', '-h', host, '-P', String(port), '-uroot', `-p${spec.password ?? 'lab'}`, '-N', '-B', '-e', 'SELECT @@hostname'], 10_000);
+    return { ok: r.code === 0, who: r.stdout.trim(), error: (r.stderr || r.stdout).trim() };
+  }
+  if (spec.via === 'http') {
+    const r = await runIn(from, ['curl', '-sS', '--max-time', '3', `http://${host}:${port}/`], 10_000);
+    // Our nginx/netexec pages answer "pod=<name> client=<ip>".
+    const who = r.stdout.match(/pod=(\S+)/)?.[1] ?? r.stdout.trim();
+    const client = r.stdout.match(/client=(\S+)/)?.[1];
+    return { ok: r.code === 0, who, client, error: r.stderr.trim() || `curl exit ${r.code}` };
+  }
+  const r = await runIn(from, [ctx.nodeBin, ctx.bundle, 'probe', 'connect', `${host}:${port}`], 10_000);
+  const res = JSON.parse(r.stdout || '{}') as { result?: string; error?: string };
+  return { ok: res.result === 'connected', who: '', error: res.result ?? r.stderr };
+}
+
+export async function checkReach(ctx: ScenarioContext, spec: ReachSpec): Promise<string> {
+  const { host, port } = splitHostPort(expand(ctx, spec.to));
+  const attempts = spec.attempts ?? 12;
+  const seen = new Map<string, number>();
+  const clients = new Set<string>();
+  for (let i = 0; i < attempts; i++) {
+    const r = await oneRequest(ctx, spec, host, port);
+    if (!r.ok) throw new CheckFailed(`${describeTarget(spec.from)} → ${host}:${port} failed: ${r.error.split('\n').slice(-2).join(' ')}`);
+    seen.set(r.who, (seen.get(r.who) ?? 0) + 1);
+    if (r.client) clients.add(r.client);
+  }
+  const answered = [...seen.entries()].map(([k, v]) => `${k}×${v}`).join(', ');
+  if (spec.via !== 'tcp' && spec.backends !== undefined) {
+    let want: number;
+    if (spec.backends === 'all') {
+      const svc = spec.service ?? host.split('.')[0];
+      const eps = await ctx.api.endpointsOf(svc, spec.namespace);
+      want = new Set(eps.filter((e) => e.ready).map((e) => e.ip)).size;
+      if (want === 0) throw new CheckFailed(`service ${svc} has no ready endpoints to compare with`);
+    } else want = spec.backends;
+    if (seen.size !== want) throw new CheckFailed(`expected answers from ${want} backend(s), got ${seen.size}: ${answered}`);
+  }
+  return `${attempts} ${spec.via} requests answered by ${answered || 'the service'}`;
+}
+
+export interface UnreachableSpec {
+  from: Target;
+  to: string;
+  expect: 'refused' | 'timeout' | 'any';
+}
+
+export async function checkUnreachable(ctx: ScenarioContext, spec: UnreachableSpec): Promise<string> {
+  const { host, port } = splitHostPort(expand(ctx, spec.to));
+  const from = await resolveTarget(ctx, spec.from);
+  const r = await runIn(from, [ctx.nodeBin, ctx.bundle, 'probe', 'connect', `${host}:${port}`, '--timeout', '3000'], 10_000);
+  let res: { result?: string };
+  try {
+    res = JSON.parse(r.stdout);
+  } catch {
+    throw new CheckFailed(`probe failed in ${from.label}: ${r.stderr.trim()}`);
+  }
+  if (res.result === 'connected') throw new CheckFailed(`${host}:${port} still accepts connections from ${from.label}`);
+  if (spec.expect !== 'any' && res.result !== spec.expect) throw new CheckFailed(`expected ${spec.expect}, got ${res.result}`);
+  return `${from.label} → ${host}:${port}: ${res.result}`;
+}

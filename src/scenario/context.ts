@@ -1,0 +1,80 @@
+// What a scenario step or assertion can reach: the lab's API (through the
+// driver-agnostic LabApi), its nodes, and saved variables. Targets are pods,
+// nodes or the external client; commands run in them through the driver.
+import type { LabNode } from '../cluster/driver.ts';
+import type { LabLayout } from '../lab/load.ts';
+import type { LabApi, PodView } from '../lifecycle/lab-api.ts';
+import type { ExecResult } from '../util/exec.ts';
+import { podExecArgv } from '../workloads/pod-paths.ts';
+import { CheckFailed } from './retry.ts';
+
+export type Target = { pod: string } | { node: string } | { external: true };
+
+export interface ScenarioContext {
+  layout: LabLayout;
+  mode: string;
+  api: LabApi;
+  nodes: Map<string, LabNode>;
+  external: LabNode;
+  /** Path of the svclab bundle as nodes see it (for `probe`). */
+  bundle: string;
+  /** node binary inside nodes */
+  nodeBin: string;
+  vars: Map<string, string>;
+}
+
+export interface ResolvedTarget {
+  label: string;
+  kind: 'pod' | 'node' | 'external';
+  node: LabNode;
+  pod?: PodView;
+  ip: string;
+}
+
+export function describeTarget(t: Target): string {
+  if ('pod' in t) return `pod ${t.pod}`;
+  if ('node' in t) return t.node;
+  return 'external client';
+}
+
+/** Finds the target now (pods may have been rescheduled since the last step). */
+export async function resolveTarget(ctx: ScenarioContext, t: Target): Promise<ResolvedTarget> {
+  if ('external' in t) return { label: 'external client', kind: 'external', node: ctx.external, ip: ctx.external.ip };
+  if ('node' in t) {
+    const node = ctx.nodes.get(t.node);
+    if (!node) throw new CheckFailed(`no node named ${t.node} (nodes: ${[...ctx.nodes.keys()].join(', ')})`);
+    return { label: t.node, kind: 'node', node, ip: node.ip };
+  }
+  const pods = await ctx.api.findPods(t.pod);
+  const running = pods.filter((p) => p.ready && p.pid);
+  if (!running.length) throw new CheckFailed(`no ready pod matches "${t.pod}" (${pods.length} pods match, none ready yet)`);
+  const pod = running[0];
+  const node = ctx.nodes.get(pod.nodeName);
+  if (!node) throw new CheckFailed(`pod ${pod.name} is on unknown node ${pod.nodeName}`);
+  return { label: `pod ${pod.name}`, kind: 'pod', node, pod, ip: pod.ip };
+}
+
+/** Runs argv in the target: in a pod's namespaces through nsenter, else in the node. */
+export async function runIn(target: ResolvedTarget, argv: string[], timeoutMs = 15_000): Promise<ExecResult> {
+  const full = target.pod ? podExecArgv(target.pod.pid!, argv) : argv;
+  return target.node.exec(full, { allowFailure: true, timeoutMs, where: target.label });
+}
+
+/** Replaces ${var} with saved values; unknown variables are an error, not silence. */
+export function expand(ctx: ScenarioContext, text: string): string {
+  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (_, name: string) => {
+    const v = ctx.vars.get(name);
+    if (v === undefined) throw new CheckFailed(`variable \${${name}} is not set (save it with an earlier assertion's "save:")`);
+    return v;
+  });
+}
+
+/**
+ * "db-service:3306" / "db-service.default:3306" / "10.96.1.2:3306" / "node-01:30007"
+ * -> host as the client should dial it (names are left for cluster DNS) and port.
+ */
+export function splitHostPort(text: string): { host: string; port: number } {
+  const i = text.lastIndexOf(':');
+  if (i < 0) throw new CheckFailed(`"${text}" has no port (expected host:port)`);
+  return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
+}

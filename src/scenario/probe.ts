@@ -1,0 +1,48 @@
+// `svclab probe connect HOST:PORT`: run inside a pod or node by assertions to
+// tell "refused" from "timed out" from "connected" precisely (curl and the
+// mariadb client blur these). Prints one JSON line; never throws.
+import { connect } from 'node:net';
+import { lookup } from 'node:dns/promises';
+
+export interface ProbeResult {
+  result: 'connected' | 'refused' | 'timeout' | 'unresolved' | 'error';
+  host: string;
+  address?: string;
+  port: number;
+  ms: number;
+  error?: string;
+}
+
+export async function probeConnect(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  const start = Date.now();
+  let address = host;
+  try {
+    address = (await lookup(host, { family: 4 })).address;
+  } catch (err) {
+    return { result: 'unresolved', host, port, ms: Date.now() - start, error: (err as Error).message };
+  }
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port });
+    const done = (result: ProbeResult['result'], error?: string) => {
+      sock.destroy();
+      resolve({ result, host, address, port, ms: Date.now() - start, ...(error ? { error } : {}) });
+    };
+    sock.setTimeout(timeoutMs, () => done('timeout'));
+    sock.on('connect', () => done('connected'));
+    sock.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'error', err.code ?? err.message));
+  });
+}
+
+export async function runProbeCommand(args: string[]): Promise<number> {
+  const [verb, target, ...rest] = args;
+  if (verb !== 'connect' || !target) {
+    console.error('usage: svclab probe connect HOST:PORT [--timeout MS]');
+    return 2;
+  }
+  const t = rest.indexOf('--timeout');
+  const timeout = t >= 0 ? Number(rest[t + 1]) : 3000;
+  const i = target.lastIndexOf(':');
+  const r = await probeConnect(target.slice(0, i), Number(target.slice(i + 1)), timeout);
+  console.log(JSON.stringify(r));
+  return 0;
+}
