@@ -41,10 +41,6 @@ function ownerSignature(rs: NftRuleset, owner: string): string {
   });
 }
 
-function affinitySetProps(rs: NftRuleset): Map<string, string> {
-  return new Map(rs.sets.filter((s) => s.owner).map(({ elements: _e, owner: _o, ...s }) => [s.name, JSON.stringify(s)]));
-}
-
 function byKey(elements: NftElement[]): Map<string, NftElement> {
   return new Map(elements.map((e) => [joinParts(e.key), e]));
 }
@@ -58,16 +54,8 @@ export function diffPlan(prev: NftRuleset, next: NftRuleset): NftPlan {
   }
 
   const ops: NftOp[] = [];
-  const prevSetProps = affinitySetProps(prev);
   for (const owner of ownersOf(next)) {
-    if (ownerSignature(prev, owner) === ownerSignature(next, owner)) continue;
-    const replace = new Set(
-      next.sets
-        .filter((s) => s.owner === owner && prevSetProps.has(s.name))
-        .filter((s) => prevSetProps.get(s.name) !== affinitySetProps(next).get(s.name))
-        .map((s) => s.name),
-    );
-    ops.push(...writeOwnerOps(next, owner, replace));
+    if (ownerSignature(prev, owner) !== ownerSignature(next, owner)) ops.push(...writeOwnerOps(next, owner));
   }
 
   const deletes: NftOp[] = [];

@@ -101,18 +101,15 @@ export const op = {
 };
 
 /** Chains with rules for one owner (service port key) and its affinity sets: add+flush, sets, rules. */
-export function writeOwnerOps(rs: NftRuleset, owner: string, replaceSets: Set<string> = new Set()): NftOp[] {
+export function writeOwnerOps(rs: NftRuleset, owner: string): NftOp[] {
   const chains = rs.chains.filter((c) => c.owner === owner);
   const sets = rs.sets.filter((s) => s.owner === owner);
   const ops: NftOp[] = [];
   // Upstream ensureChain: `add` makes it exist, `flush` drops whatever an earlier sync left.
   for (const c of chains) ops.push(op.addChain(c), op.flushChain(c.name));
-  for (const s of sets) {
-    // A set whose properties changed can't be re-added in place (the kernel answers EEXIST);
-    // its rules were just flushed above, so it can go.
-    if (replaceSets.has(s.name)) ops.push(op.deleteSet(s.name));
-    ops.push(op.addSet(s));
-  }
+  // Re-adding an existing set with another timeout updates it in place (kernel 6.x;
+  // upstream relies on the same), keeping the affinity entries it holds.
+  for (const s of sets) ops.push(op.addSet(s));
   for (const c of chains) for (const r of c.rules) ops.push(op.addRule(c.name, r));
   return ops;
 }

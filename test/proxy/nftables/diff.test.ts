@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderNftables, diffPlan, fullPlan } from '../../../src/proxy/nftables/render.ts';
+import { renderNftables, diffPlan, fullPlan, diffTransaction } from '../../../src/proxy/nftables/render.ts';
 import { op } from '../../../src/proxy/nftables/transaction.ts';
 import { StaleChains } from '../../../src/proxy/nftables/stale.ts';
 import type { NftRuleset } from '../../../src/proxy/nftables/ruleset.ts';
@@ -109,5 +109,86 @@ test('TestSyncProxyRulesRepeated: each partial sync leaves upstream\'s table wit
   assertNftEqual(s.nft.dump(), expectedAfter('restore-svc3'));
   assert.is(s.nft.lastOps, 0, 'no change, empty transaction');
 });
+
+const E1 = 'endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80';
+const E2 = 'endpoint-MLKSHPWN-ns1/svc1/tcp/p80__10.180.2.1/80';
+const S1 = 'service-ULMVA6XW-ns1/svc1/tcp/p80';
+const p80 = svcPort({ namespace: 'ns1', name: 'svc1', port: 'p80' }, { clusterIP: '172.30.0.41', port: 80 });
+const svc6 = svcPort({ namespace: 'ns6', name: 'svc6', port: 'p80' }, { clusterIP: '172.30.0.46', port: 80 });
+const r = (entries: Array<[ServicePortInfo, EndpointInfo[]]>, cidrs?: string[]) => renderNftables(state(entries, cidrs), fakeSettings(), FAKE_RENDER);
+
+test('diffTransaction text: a replaced endpoint rewrites the service, flushes the old endpoint chain, touches no element', () => {
+  const text = diffTransaction(r([[p80, [ep('10.180.0.1:80')]]]), r([[p80, [ep('10.180.2.1:80')]]]));
+  assert.equal(text.trimEnd().split('\n'), [
+    `add chain ip kube-proxy ${E2}`,
+    `flush chain ip kube-proxy ${E2}`,
+    `add chain ip kube-proxy ${S1}`,
+    `flush chain ip kube-proxy ${S1}`,
+    `add rule ip kube-proxy ${E2} ip saddr 10.180.2.1 jump mark-for-masquerade`,
+    `add rule ip kube-proxy ${E2} meta l4proto tcp dnat to 10.180.2.1:80`,
+    `add rule ip kube-proxy ${S1} ip daddr 172.30.0.41 ip saddr != 10.0.0.0/8 jump mark-for-masquerade`,
+    `add rule ip kube-proxy ${S1} numgen random mod 1 vmap { 0 : goto ${E2} }`,
+    `flush chain ip kube-proxy ${E1}`,
+  ]);
+});
+
+test('diffTransaction text: a deleted service is flushed before its elements go, and no chain is deleted yet', () => {
+  const plan = diffPlan(r([[p80, [ep('10.180.0.1:80')]], [svc6, []]]), r([[svc6, []]]));
+  assert.equal(plan.staleChains, [E1, S1]);
+  assert.equal(diffTransaction(r([[p80, [ep('10.180.0.1:80')]], [svc6, []]]), r([[svc6, []]])).trimEnd().split('\n'), [
+    `flush chain ip kube-proxy ${E1}`,
+    `flush chain ip kube-proxy ${S1}`,
+    'delete element ip kube-proxy cluster-ips { 172.30.0.41 }',
+    'delete element ip kube-proxy service-ips { 172.30.0.41 . tcp . 80 }',
+  ]);
+});
+
+test('eTP=Local losing its local endpoint: NodePort traffic gets a drop entry, the local chains go stale', () => {
+  const withEps = r([[svcPort({ namespace: 'ns1', name: 'svc1', port: 'p80' }, { clusterIP: '172.30.0.41', port: 80, nodePort: 3001, externalPolicyLocal: true }), [ep('10.180.2.1:80', { node: 'test-node' })]]]);
+  const remoteOnly = r([[svcPort({ namespace: 'ns1', name: 'svc1', port: 'p80' }, { clusterIP: '172.30.0.41', port: 80, nodePort: 3001, externalPolicyLocal: true }), [ep('10.180.0.1:80')]]]);
+  const text = diffTransaction(withEps, remoteOnly);
+  assert.match(text, /^add element ip kube-proxy no-endpoint-nodeports \{ tcp \. 3001 comment "ns1\/svc1:p80" : drop \}$/m);
+  const nft = new FakeNftFrom(withEps);
+  const plan = diffPlan(withEps, remoteOnly);
+  nft.apply(plan.ops);
+  assert.equal(plan.staleChains.sort(), [E2, 'local-ULMVA6XW-ns1/svc1/tcp/p80']);
+  nft.apply(plan.staleChains.map(op.deleteChain));
+  assertNftEqual(nft.dump(), new FakeNftFrom(remoteOnly).dump());
+});
+
+test('affinity timeout change re-adds the sets with the new timeout in a partial sync', () => {
+  const a = (t: number) => r([[svcPort({ namespace: 'ns1', name: 'svc1', port: 'p80' }, { clusterIP: '172.30.0.41', port: 80, sessionAffinityClientIP: true, stickyMaxAgeSeconds: t }), [ep('10.180.0.1:80')]]]);
+  const nft = new FakeNftFrom(a(10800));
+  const plan = diffPlan(a(10800), a(60));
+  assert.not.ok(plan.full);
+  nft.apply(plan.ops);
+  assertNftEqual(nft.dump(), new FakeNftFrom(a(60)).dump());
+  assert.match(nft.dump(), /timeout 60s/);
+});
+
+test('a change outside the services (ServiceCIDRs) makes the sync a full one', () => {
+  const before = r([[p80, [ep('10.180.0.1:80')]]]);
+  const after = r([[p80, [ep('10.180.0.1:80')]]], ['172.30.0.0/16', '172.31.0.0/16']);
+  const plan = diffPlan(before, after);
+  assert.ok(plan.full);
+  const nft = new FakeNftFrom(before);
+  nft.apply(plan.ops);
+  assertNftEqual(nft.dump(), new FakeNftFrom(after).dump());
+  assert.match(nft.dump(), /ip daddr \{ 172\.30\.0\.0\/16,172\.31\.0\.0\/16 \} drop/);
+});
+
+test('no change, no operations', () => {
+  const rs = r([[p80, [ep('10.180.0.1:80')]], [svc6, []]]);
+  assert.equal(diffPlan(rs, r([[p80, [ep('10.180.0.1:80')]], [svc6, []]])).ops, []);
+  assert.is(diffTransaction(rs, rs), '');
+});
+
+/** A fake kernel holding `rs` after one full sync. */
+class FakeNftFrom extends FakeNft {
+  constructor(rs: NftRuleset) {
+    super();
+    this.apply(fullPlan(rs).ops);
+  }
+}
 
 test.run();

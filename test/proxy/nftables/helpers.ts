@@ -203,9 +203,9 @@ export class FakeNft {
           const def = o.kind === 'set' ? o.set : o.map;
           const ex = store.get(def.name) as (typeof def & { els: unknown }) | undefined;
           if (ex) {
-            const { els: _x, ...exDef } = ex as never as Record<string, unknown>;
-            const same = JSON.stringify({ ...exDef, elements: undefined, comment: undefined }) === JSON.stringify({ ...def, elements: undefined, comment: undefined });
-            if (!same) throw new NftError(`add ${o.kind} ${def.name}: EEXIST (properties differ)`);
+            // The type can't change; other properties (timeout) are updated in place, as kernel 6.x does.
+            if (ex.type !== def.type) throw new NftError(`add ${o.kind} ${def.name}: EEXIST (type differs)`);
+            Object.assign(ex, def);
             return;
           }
           store.set(def.name, { ...def, elements: [], els: new Map() } as never);

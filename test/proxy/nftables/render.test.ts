@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderNftables, dumpRuleset, fullPlan } from '../../../src/proxy/nftables/render.ts';
+import { renderNftables, dumpRuleset, fullPlan, fullTransaction } from '../../../src/proxy/nftables/render.ts';
 import { FAKE_RENDER, FakeNft, assertNftEqual, ep, fakeSettings, readExpected, state, svcPort, TEST_NODE } from './helpers.ts';
 
 // TestOverallNFTablesRules: one service of each kind, against upstream's expected dump.
@@ -194,6 +194,26 @@ test('masquerade-all marks all ClusterIP traffic; without a cluster CIDR there i
 test('the mark is formatted like Go\'s %#08x unless a test injects one', () => {
   const rs = renderNftables(state([]), fakeSettings());
   assert.equal(rs.chains.find((c) => c.name === 'mark-for-masquerade')?.rules, [{ rule: 'mark set mark or 0x004000' }]);
+});
+
+test('fullTransaction: the exact text a full sync sends, in order', () => {
+  const rs = renderNftables(
+    state([
+      [svcPort(svc1, { clusterIP: '172.30.0.41', port: 80 }), [ep('10.180.0.1:80')]],
+      [svcPort({ namespace: 'ns6', name: 'svc6', port: 'p80' }, { clusterIP: '172.30.0.46', port: 80 }), []],
+    ]),
+    fakeSettings({ nodePortAddresses: [] }),
+    FAKE_RENDER,
+  );
+  const text = fullTransaction(rs, {
+    existing: {
+      chains: ['service-OLD00000-ns9/gone/tcp/p1', 'services'],
+      sets: ['affinity-OLD00000-ns9/gone/tcp/p1__10.1.1.1/1', 'cluster-ips'],
+    },
+  });
+  const expected = readExpected('full-transaction.expected.txt').split('\n').filter((l) => !l.startsWith('#')).join('\n');
+  assert.fixture(text, expected);
+  assert.equal(fullPlan(rs, { existing: { chains: ['service-OLD00000-ns9/gone/tcp/p1'], sets: [] } }).staleChains, ['service-OLD00000-ns9/gone/tcp/p1']);
 });
 
 test.run();
