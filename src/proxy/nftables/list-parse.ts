@@ -5,7 +5,8 @@
 // The rule text is a best-effort rendering of the expressions kube-proxy uses; it is
 // close to, not byte-identical with, `nft list` (which rewrites e.g. `mark or` to
 // `meta mark |`). nft 1.0.6's JSON omits table and chain comments and a set's
-// "dynamic" flag, so neither is reported here.
+// "dynamic" flag, so neither is reported here; and nft folds a one-element anonymous
+// set, so our `ip daddr { 172.30.0.0/16 } drop` reads back as `ip daddr 172.30.0.0/16 drop`.
 
 export interface ParsedRule {
   handle: number;

@@ -4,6 +4,18 @@
 // cluster-ips-check). Pure: no host access. The transaction writers live in
 // transaction.ts (full sync) and diff.ts (partial sync); they are re-exported
 // here so callers need one import.
+//
+// The table is upstream's (tests compare it with TestOverallNFTablesRules and
+// TestSyncProxyRulesRepeated). The transactions differ from upstream's in form only:
+//  - a full sync flushes the six element containers and re-adds every element, where
+//    upstream lists the kernel's elements and patches them (readOrReset);
+//  - commands are grouped (fixed objects; then per service chains, sets, rules; then
+//    elements) instead of interleaved per service;
+//  - "changed service" is decided by comparing rendered chains, not by the change
+//    tracker, and a change outside the services (ServiceCIDRs, nodePortAddresses)
+//    forces a full sync instead of waiting for the next periodic one;
+//  - no first-sync shortcut for endpoint chains that already exist (epChainSkipUpdate).
+// nft 1.0.6 loads all of it; the one newer verb knftables has, `destroy`, is never used.
 import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
 import { cidrContains, ipFamily, parseCidr } from '../../util/cidr.ts';
 import {
