@@ -43,20 +43,22 @@ import {
   type NftSet,
 } from './ruleset.ts';
 
+import { masqueradeMark } from '../iptables/render.ts';
 export { fullTransaction, fullPlan, dumpRuleset } from './transaction.ts';
 export { diffTransaction, diffPlan } from './diff.ts';
 
 export interface RenderOptions {
   /**
    * The mark string as written into rules. Upstream formats 1<<masqueradeBit with
-   * Go's "%#08x" ("0x004000"); its unit tests inject "0x4000" instead.
+   * Go's "%#08x" ("0x00004000"); its unit tests inject "0x4000" instead.
    */
   masqueradeMark?: string;
 }
 
 /** Go's fmt.Sprintf("%#08x", v): "0x" counts towards the width of 8. */
 export function masqueradeMarkFor(bit: number): string {
-  return `0x${(1 << bit).toString(16).padStart(6, '0')}`;
+  // One formatting of Go's "%#08x" for every mode (Go pads the digits to 8, then adds 0x).
+  return masqueradeMark(bit);
 }
 
 const IPV4_ADDR = 'ipv4_addr';
