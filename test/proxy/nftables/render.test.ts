@@ -193,7 +193,7 @@ test('masquerade-all marks all ClusterIP traffic; without a cluster CIDR there i
 
 test('the mark is formatted like Go\'s %#08x unless a test injects one', () => {
   const rs = renderNftables(state([]), fakeSettings());
-  assert.equal(rs.chains.find((c) => c.name === 'mark-for-masquerade')?.rules, [{ rule: 'mark set mark or 0x004000' }]);
+  assert.equal(rs.chains.find((c) => c.name === 'mark-for-masquerade')?.rules, [{ rule: 'mark set mark or 0x00004000' }]);
 });
 
 test('fullTransaction: the exact text a full sync sends, in order', () => {
