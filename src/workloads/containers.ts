@@ -1,0 +1,186 @@
+// Container processes: prepare a program's files, start it detached in the
+// pod's namespaces with the pod name as hostname, tell whether it still runs,
+// stop it. A container is one process (and its process group), not an image.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { run } from '../util/exec.ts';
+import { mariadbInstallArgv, type ProgramPlan } from './programs.ts';
+
+/**
+ * Sets the hostname in the fresh UTS namespace, then becomes the program.
+ * Fixed text: the hostname and argv arrive as positional parameters, never
+ * spliced into the script.
+ */
+export const HOSTNAME_SCRIPT = 'hostname "$1" && shift && exec "$@"';
+
+/**
+ * ip netns exec: network namespace plus a mount namespace where
+ * /etc/netns/<netns>/* covers /etc/*; unshare --uts: the pod's own hostname.
+ * Every step execs, so the pid we get is the program's.
+ */
+export function containerLaunchArgv(netns: string, hostname: string, argv: string[]): string[] {
+  if (argv.length === 0) throw new Error('a container needs a command');
+  return ['ip', 'netns', 'exec', netns, 'unshare', '--uts', '--', 'sh', '-c', HOSTNAME_SCRIPT, 'pod', hostname, ...argv];
+}
+
+export interface PrepareTimings {
+  /** mariadb-install-db for the shared template (only the first MariaDB pod pays it). */
+  templateMs?: number;
+  /** Copying the template into this container's datadir. */
+  copyMs?: number;
+}
+
+/** Makes the plan's directories and files, and the MariaDB datadir if it has none yet. */
+export async function prepareContainer(plan: ProgramPlan, cacheDir: string): Promise<PrepareTimings> {
+  for (const d of plan.dirs) await mkdir(d, { recursive: true });
+  for (const f of plan.files) await writeFile(f.path, f.content, { mode: f.mode ?? 0o644 });
+  return plan.mariadbDatadir ? ensureMariadbDatadir(plan.mariadbDatadir, cacheDir) : {};
+}
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+const templates = new Map<string, Promise<number>>();
+
+/**
+ * mariadb-install-db takes about a second and writes ~20 MB; it runs once per
+ * lab into <cacheDir>/mariadb-datadir, and every MariaDB container gets a copy
+ * (tens of ms). A restarted container keeps its datadir, as a pod keeps its
+ * emptyDir. Both steps land atomically (build or copy aside, then rename), so
+ * kubelets of several nodes sharing the state dir can race safely.
+ */
+export async function ensureMariadbDatadir(datadir: string, cacheDir: string): Promise<PrepareTimings> {
+  if (await exists(join(datadir, 'mysql'))) return {};
+  const template = join(cacheDir, 'mariadb-datadir');
+  let templateMs: number | undefined;
+  if (!(await exists(join(template, 'mysql')))) {
+    if (!templates.has(template)) templates.set(template, buildTemplate(template).finally(() => templates.delete(template)));
+    templateMs = await templates.get(template)!;
+  }
+  const t0 = Date.now();
+  const tmp = `${datadir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await cp(template, tmp, { recursive: true });
+  await rm(datadir, { recursive: true, force: true });
+  await rename(tmp, datadir);
+  return { templateMs, copyMs: Date.now() - t0 };
+}
+
+async function buildTemplate(template: string): Promise<number> {
+  const t0 = Date.now();
+  const tmp = `${template}.tmp-${process.pid}-${t0}`;
+  await mkdir(tmp, { recursive: true });
+  try {
+    await run(mariadbInstallArgv(tmp), { timeoutMs: 180_000, where: 'mariadb-install-db' });
+    await rename(tmp, template).catch(async (err: NodeJS.ErrnoException) => {
+      // Another kubelet finished first: use its template.
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return Date.now() - t0;
+}
+
+export interface StartedContainer {
+  pid: number;
+  child: ChildProcess;
+}
+
+/**
+ * Starts the program detached (its own session and process group, so it
+ * outlives a kubelet restart and a group signal reaches its children),
+ * stdout and stderr appended to the container log, pid written to pidFile.
+ */
+export function startContainer(o: {
+  netns: string;
+  hostname: string;
+  plan: ProgramPlan;
+  cwd: string;
+  logFile: string;
+  pidFile: string;
+}): Promise<StartedContainer> {
+  const argv = containerLaunchArgv(o.netns, o.hostname, o.plan.argv);
+  const fd = openSync(o.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env: o.plan.env, cwd: o.cwd });
+  } finally {
+    closeSync(fd);
+  }
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => reject(new Error(`cannot start ${o.plan.argv[0]}: ${err.message}`)));
+    child.once('spawn', () => {
+      writeFileSync(o.pidFile, `${child.pid}\n`);
+      child.unref();
+      resolve({ pid: child.pid!, child });
+    });
+  });
+}
+
+/**
+ * Is pid a live (not zombie) process inside the pod's network namespace?
+ * The netns check guards against a recycled pid after a kubelet restart.
+ */
+export function processAlive(pid: number, netnsIno?: number): boolean {
+  let state: string;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return false;
+  }
+  if (state === 'Z' || state === 'X') return false;
+  if (netnsIno === undefined) return true;
+  try {
+    return statSync(`/proc/${pid}/ns/net`).ino === netnsIno;
+  } catch {
+    return false;
+  }
+}
+
+/** Every process whose network namespace is the one with this inode (what runs in a pod). */
+export function processesInNetns(netnsIno: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (statSync(`/proc/${entry}/ns/net`).ino === netnsIno) pids.push(Number(entry));
+    } catch {
+      /* gone meanwhile, or a kernel thread */
+    }
+  }
+  return pids;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  // The whole process group first (the container started it with setsid), then the pid itself.
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/**
+ * SIGTERM, up to graceMs for the processes to leave, then SIGKILL — the
+ * kubelet's killContainer with its grace period. Resolves true if it had
+ * to kill.
+ */
+export async function stopProcesses(pids: number[], graceMs: number, netnsIno?: number): Promise<boolean> {
+  const alive = () => pids.filter((p) => processAlive(p, netnsIno));
+  for (const p of alive()) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive().length && Date.now() < deadline) await sleep(100);
+  const left = alive();
+  if (!left.length) return false;
+  for (const p of left) signal(p, 'SIGKILL');
+  const hard = Date.now() + 5000;
+  while (alive().length && Date.now() < hard) await sleep(50);
+  return true;
+}
