@@ -26,6 +26,9 @@ export function splitHostPort(text: string): { host: string; port: string } | un
   return m ? { host: m[1], port: m[2] } : undefined;
 }
 
+/** Host keywords that stand for several nodes' IPs (see src/scenario/context.ts). */
+const NODE_SETS = ['each-node', 'nodes-with-endpoints', 'nodes-without-endpoints'];
+
 export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource, known: KubeObject[]): string[] {
   const warnings: string[] = [];
   const nodes = layout.nodes.map((n) => n.name);
@@ -56,6 +59,7 @@ export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource,
     if (!portOk) throw src.error(path, `"${hp.port}" in "${to}" is not a port (1-65535)`);
     const host = hp.host;
     if (host.includes('${') || ipFamily(host) || nodes.includes(host) || host === 'external') return;
+    if (NODE_SETS.includes(host)) return;
     // A service name: "db", "db.prod", "db.prod.svc", "db.prod.svc.cluster.local".
     const [svc, ns = 'default'] = host.split('.');
     if (!find('Service', svc, ns)) missing(path, `service "${ns}/${svc}"`);

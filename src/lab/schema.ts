@@ -94,7 +94,7 @@ const TargetSchema = strict({
 }).meta({ id: 'Target' }) as unknown as z.ZodType<Target>;
 
 const Expect = strict({ exitCode: z.int().optional(), stdout: z.string().optional().describe('A regular expression.') });
-const HostPort = z.string().describe('"host:port": a service name, an IP, or a ${variable}, then the port.');
+const HostPort = z.string().describe('"host:port": a service name, an IP, a node name, a ${variable}, or each-node / nodes-with-endpoints / nodes-without-endpoints (of `service`), then the port.');
 
 // Fields every scenario item may carry.
 const common = {
@@ -108,6 +108,7 @@ const item = <K extends string, V extends string, T extends z.ZodRawShape>(key: 
 const step = <S extends (typeof STEPS)[number], T extends z.ZodRawShape>(s: S, shape: T) => item('step', s, shape);
 const check = <A extends (typeof ASSERTS)[number], T extends z.ZodRawShape>(a: A, shape: T) => item('assert', a, shape);
 const namespace = z.string().default('default');
+const ForService = { service: z.string().optional().describe('The Service whose endpoints decide backends: all and the nodes-with/without-endpoints hosts.'), namespace };
 
 const StepSchema = z.discriminatedUnion('step', [
   step('apply', { manifest: KubeObjectSchema.optional(), file: z.string().optional().describe('Relative to the lab file.') }),
@@ -125,6 +126,7 @@ const AssertSchema = z.discriminatedUnion('assert', [
     port: port(),
     endpoints: z.int().min(0).optional(),
     absent: z.boolean().optional(),
+    nodePort: z.boolean().optional().describe('Also check the NodePort walk (KUBE-NODEPORTS -> KUBE-EXT -> KUBE-SVC, or service-nodeports).'),
     nodes: z.array(z.string()).optional().describe('Default: every node.'),
   }),
   check('dns', { from: TargetSchema, names: z.array(z.string()).min(1), service: z.string(), namespace }),
@@ -135,10 +137,11 @@ const AssertSchema = z.discriminatedUnion('assert', [
     backends: z.union([z.literal('all'), z.int().min(1)]).default('all').describe('Distinct answering pods to see.'),
     attempts: z.int().min(1).default(12),
     password: z.string().optional().describe('MariaDB password for via: sql (default: lab).'),
+    ...ForService,
   }),
-  check('unreachable', { from: TargetSchema, to: HostPort, expect: oneOf(['refused', 'timeout', 'any'], 'failure') }),
+  check('unreachable', { from: TargetSchema, to: HostPort, expect: oneOf(['refused', 'timeout', 'any'], 'failure'), ...ForService }),
   check('exec', { on: TargetSchema, command: z.array(z.string()).min(1), expect: Expect }),
-  check('source-ip', { from: TargetSchema, to: HostPort, via: z.literal('http'), expect: oneOf(['node', 'client'], 'source') }),
+  check('source-ip', { from: TargetSchema, to: HostPort, via: z.literal('http'), expect: oneOf(['node', 'client'], 'source'), ...ForService }),
 ]);
 
 export const ScenarioItemSchema = z.union([StepSchema, AssertSchema]);

@@ -59,7 +59,7 @@ test('labs/clusterip-db.yaml loads with no warnings', async () => {
   const last = lab.spec.scenario[lab.spec.scenario.length - 1];
   assert.ok('assert' in last && last.assert === 'unreachable' && last.to === '${dbIP}:3306', 'variables stay as strings');
   const reach = lab.spec.scenario.find((s) => 'assert' in s && s.assert === 'reach');
-  assert.equal(reach, { assert: 'reach', from: { pod: 'app=client' }, to: 'db-service:3306', via: 'sql', backends: 'all', attempts: 12, timeout: 30 });
+  assert.equal(reach, { assert: 'reach', from: { pod: 'app=client' }, to: 'db-service:3306', via: 'sql', backends: 'all', attempts: 12, timeout: 30, namespace: 'default' });
 });
 
 test('the mode option overrides proxy.mode and warns when the lab does not list it', () => {
