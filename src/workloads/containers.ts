@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../util/exec.ts';
 import { mariadbInstallArgv, type ProgramPlan } from './programs.ts';
+import { netnsPath, readPidFiles } from './pod-paths.ts';
 
 /**
  * Sets the hostname in the fresh UTS namespace, then becomes the program.
@@ -183,4 +184,31 @@ export async function stopProcesses(pids: number[], graceMs: number, netnsIno?: 
   const hard = Date.now() + 5000;
   while (alive().length && Date.now() < hard) await sleep(50);
   return true;
+}
+
+/**
+ * Kills what runs in a pod sandbox before it is removed. While the netns is
+ * mounted, everything inside it goes (an escaped child, a leftover exec).
+ * If the mount is gone but the recorded container pids still live in the
+ * recorded namespace, they go too: they would keep the veth and the pod IP
+ * answering after the IP returns to the pool. (Only recorded pids: a freed
+ * namespace's inode number can be reused by another pod's.)
+ */
+export async function killSandboxProcesses(netns: string, podDirPath: string, rec?: { netnsIno: number }): Promise<void> {
+  const path = netnsPath(netns);
+  let mounted: number | undefined;
+  try {
+    const st = statSync(path);
+    if (st.dev === statSync('/proc/self/ns/net').dev) mounted = st.ino;
+  } catch {
+    /* no netns */
+  }
+  if (mounted !== undefined) {
+    const pids = processesInNetns(mounted);
+    if (pids.length) await stopProcesses(pids, 0, mounted);
+  }
+  if (rec && rec.netnsIno !== mounted) {
+    const pids = readPidFiles(podDirPath).filter((p) => processAlive(p, rec.netnsIno));
+    if (pids.length) await stopProcesses(pids, 0, rec.netnsIno);
+  }
 }

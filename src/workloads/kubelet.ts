@@ -7,9 +7,8 @@ import type { Pod } from '../k8s/objects.ts';
 import { namespacedName } from '../k8s/objects.ts';
 import { resolveImage, KNOWN_IMAGES } from '../lab/images.ts';
 import { cniAdd, cniDel, type CniResult } from '../cni/plugins.ts';
-import { checkNetnsPropagation, listSandboxes, removeSandbox, isNetnsMounted, netnsInode, type Cni } from './sandbox.ts';
-import { processesInNetns, stopProcesses } from './containers.ts';
-import { netnsPath } from './pod-paths.ts';
+import { checkNetnsPropagation, listSandboxes, removeSandbox, type Cni } from './sandbox.ts';
+import { killSandboxProcesses } from './containers.ts';
 import { PodWorker, type KubeletOptions, type PodApi, type WorkerEnv } from './pod-worker.ts';
 import { createPodApi } from './pod-api.ts';
 
@@ -126,11 +125,7 @@ export async function startKubelet(opts: KubeletOptions, deps: KubeletDeps = {})
 async function collectOrphans(opts: KubeletOptions, env: WorkerEnv, live: Set<string>): Promise<void> {
   for (const { dir, record } of await listSandboxes(opts.stateDir)) {
     if (!record || record.nodeName !== opts.nodeName || live.has(`${record.namespace}/${record.name}`)) continue;
-    const path = netnsPath(record.netns);
-    if (isNetnsMounted(path) && netnsInode(path) === record.netnsIno) {
-      const pids = processesInNetns(record.netnsIno);
-      if (pids.length) await stopProcesses(pids, 0, record.netnsIno);
-    }
+    await killSandboxProcesses(record.netns, dir, record);
     const pod: Pod = { metadata: { namespace: record.namespace, name: record.name, uid: record.uid } };
     const problems = await removeSandbox(
       { pod, nodeName: opts.nodeName, netns: record.netns, podDir: dir, cniConfDir: opts.cniConfDir, cniResult: record.cniResult },

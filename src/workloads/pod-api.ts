@@ -37,7 +37,7 @@ class HttpError extends Error {
 function call(t: Target, method: string, path: string, body?: unknown): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ ...t, method, path, headers: { accept: 'application/json', ...(data ? { 'content-type': 'application/json' } : {}) }, timeout: 30_000 }, (res) => {
+    const req = request({ ...t, method, path, headers: { accept: 'application/json', ...(data ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } : {}) }, timeout: 30_000 }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d) => (text += d));
       res.on('end', () => {

@@ -3,7 +3,7 @@
 // a command inside it. One definition, used by the kubelet, `svclab exec` and
 // the teardown.
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { LabFileError } from '../util/errors.ts';
 
 // Pod and namespace names are DNS subdomains / labels; container names are
@@ -81,6 +81,17 @@ export function readContainerPid(podDirPath: string, container: string): number 
   } catch {
     return undefined;
   }
+}
+
+/** Every container pid recorded in a pod dir (for cleanup when the container list is unknown). */
+export function readPidFiles(podDirPath: string): number[] {
+  let files: string[];
+  try {
+    files = readdirSync(podDirPath).filter((f) => f.endsWith('.pid'));
+  } catch {
+    return [];
+  }
+  return files.map((f) => readContainerPid(podDirPath, f.slice(0, -4))).filter((p): p is number => p !== undefined);
 }
 
 /**

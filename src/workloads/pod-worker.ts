@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ProgramError, planProgram, type ProgramKind, type ProgramPlan } from './programs.ts';
 import { containerLogFile, containerPidFile, containerWorkDir, podDir, podNetns, readContainerPid, netnsPath } from './pod-paths.ts';
 import { createSandbox, isNetnsMounted, netnsInode, podHostname, readSandbox, removeSandbox, type Cni, type SandboxRecord } from './sandbox.ts';
-import { prepareContainer, processAlive, processesInNetns, startContainer, stopProcesses } from './containers.ts';
+import { killSandboxProcesses, prepareContainer, processAlive, startContainer, stopProcesses } from './containers.ts';
 import { readinessProbeFor, runProbe, PROBE_PERIOD_S, type Probe } from './probes.ts';
 import { renderPodStatus, statusKey, type ContainerRuntime, type PodStatus, type Terminated } from './pod-status.ts';
 import { join } from 'node:path';
@@ -240,11 +240,7 @@ export class PodWorker {
 
   /** Removes a sandbox and kills whatever still runs in its netns (an escaped child, a leftover exec). */
   private async cleanup(rec: SandboxRecord | undefined): Promise<void> {
-    const ino = netnsInode(netnsPath(this.netns));
-    if (ino !== undefined && isNetnsMounted(netnsPath(this.netns))) {
-      const left = processesInNetns(ino);
-      if (left.length) await stopProcesses(left, 0, ino);
-    }
+    await killSandboxProcesses(this.netns, this.dir, rec);
     const problems = await removeSandbox(
       { pod: this.pod, nodeName: this.env.opts.nodeName, netns: this.netns, podDir: this.dir, cniConfDir: this.env.opts.cniConfDir, cniResult: rec?.cniResult },
       this.env.cni,
