@@ -100,6 +100,7 @@ const HostPort = z.string().describe('"host:port": a service name, an IP, a node
 const common = {
   name: z.string().optional().describe('The line printed for this item.'),
   timeout: z.number().positive().default(30).describe('Seconds; assertions retry until then.'),
+  modes: z.array(oneOf(PROXY_MODES, 'proxy mode')).optional().describe('Run this item only in these proxy modes (skipped, and said so, in others).'),
 };
 // Kind-specific fields win over the common ones: a delete step's `name` is the object's name.
 type ItemShape<K extends string, V extends string, T> = { [P in K]: z.ZodLiteral<V> } & Omit<typeof common, keyof T> & T;

@@ -78,3 +78,32 @@ export function splitHostPort(text: string): { host: string; port: number } {
   if (i < 0) throw new CheckFailed(`"${text}" has no port (expected host:port)`);
   return { host: text.slice(0, i), port: Number(text.slice(i + 1)) };
 }
+
+export interface Destination {
+  host: string;
+  port: number;
+  /** How to name it in messages: "node-02 (192.168.49.3):30007". */
+  label: string;
+}
+
+const NODE_SETS = ['each-node', 'nodes-with-endpoints', 'nodes-without-endpoints'];
+
+/**
+ * "host:port" after ${var} expansion, with node names turned into node IPs and
+ * the node-set keywords into one destination per node: each-node, or the nodes
+ * that do (not) run a ready endpoint of `service` (externalTrafficPolicy: Local).
+ */
+export async function destinations(ctx: ScenarioContext, to: string, service?: string, namespace?: string): Promise<Destination[]> {
+  const { host, port } = splitHostPort(expand(ctx, to));
+  const node = ctx.layout.nodes.find((n) => n.name === host);
+  if (node) return [{ host: node.ip, port, label: `${node.name} (${node.ip}):${port}` }];
+  if (!NODE_SETS.includes(host)) return [{ host, port, label: `${host}:${port}` }];
+  let nodes = ctx.layout.nodes;
+  if (host !== 'each-node') {
+    if (!service) throw new CheckFailed(`"${host}" needs service: to know where the endpoints are`);
+    const withEps = new Set((await ctx.api.endpointsOf(service, namespace)).filter((e) => e.ready).map((e) => e.nodeName));
+    nodes = nodes.filter((n) => withEps.has(n.name) === (host === 'nodes-with-endpoints'));
+    if (!nodes.length) throw new CheckFailed(`no node ${host === 'nodes-with-endpoints' ? 'runs' : 'lacks'} a ready endpoint of ${service}`);
+  }
+  return nodes.map((n) => ({ host: n.ip, port, label: `${n.name} (${n.ip}):${port}` }));
+}

@@ -34,7 +34,7 @@ export interface ScenarioResult {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Item = Record<string, any> & { step?: string; assert?: string; name?: string; timeout?: number };
+type Item = Record<string, any> & { step?: string; assert?: string; name?: string; timeout?: number; modes?: string[] };
 
 const DEFAULT_ASSERT_TIMEOUT_S = 30;
 
@@ -81,6 +81,12 @@ export async function runScenario(
     const kind = item.assert ? 'assert' : 'step';
     const name = itemTitle(item);
     const start = Date.now();
+    if (item.modes && !item.modes.includes(ctx.mode)) {
+      const why = `not run in ${ctx.mode} mode (only ${item.modes.join(', ')})`;
+      results.push({ index, kind, type: item.assert ?? item.step ?? '', name, status: 'skip', message: why, seconds: 0, attempts: 0 });
+      if (!opts.quiet) out.write(`${sym.skip()} ${name} ${paint('gray', `(${why})`, out)}\n`);
+      continue;
+    }
     if (stopped) {
       results.push({ index, kind, type: item.assert ?? item.step ?? '', name, status: 'skip', message: 'skipped: an earlier step failed', seconds: 0, attempts: 0 });
       if (!opts.quiet) out.write(`${sym.skip()} ${name} ${paint('gray', '(skipped: an earlier step failed)', out)}\n`);

@@ -1,7 +1,7 @@
 // Assertions about API objects, DNS, commands and source addresses.
 import { cidrContains, parseCidr, nthIP, parseCidr as pc } from '../../util/cidr.ts';
 import type { ScenarioContext, Target } from '../context.ts';
-import { resolveTarget, runIn, expand, splitHostPort, describeTarget } from '../context.ts';
+import { resolveTarget, runIn, expand, describeTarget, destinations } from '../context.ts';
 import { CheckFailed } from '../retry.ts';
 
 export async function checkServiceIP(ctx: ScenarioContext, spec: { service: string; namespace?: string; save?: string }): Promise<string> {
@@ -53,21 +53,24 @@ function nodeAddresses(ctx: ScenarioContext): Set<string> {
   return s;
 }
 
-export async function checkSourceIP(ctx: ScenarioContext, spec: { from: Target; to: string; expect: 'node' | 'client'; attempts?: number }): Promise<string> {
-  const { host, port } = splitHostPort(expand(ctx, spec.to));
+export async function checkSourceIP(ctx: ScenarioContext, spec: { from: Target; to: string; expect: 'node' | 'client'; attempts?: number; service?: string; namespace?: string }): Promise<string> {
   const from = await resolveTarget(ctx, spec.from);
-  const seen = new Set<string>();
-  for (let i = 0; i < (spec.attempts ?? 4); i++) {
-    const r = await runIn(from, ['curl', '-sS', '--max-time', '3', `http://${host}:${port}/`]);
-    if (r.code !== 0) throw new CheckFailed(`${describeTarget(spec.from)} → ${host}:${port} failed: ${r.stderr.trim()}`);
-    const client = r.stdout.match(/client=([0-9a-f.:]+)/)?.[1];
-    if (!client) throw new CheckFailed(`the backend's answer names no client address: ${r.stdout.trim()}`);
-    seen.add(client.replace(/:\d+$/, ''));
-  }
   const nodes = nodeAddresses(ctx);
-  for (const ip of seen) {
-    if (spec.expect === 'client' && ip !== from.ip) throw new CheckFailed(`backend saw ${ip}, expected the real client ${from.ip} (not masqueraded)`);
-    if (spec.expect === 'node' && !nodes.has(ip)) throw new CheckFailed(`backend saw ${ip}, expected a node address (masqueraded)`);
+  const lines: string[] = [];
+  for (const dest of await destinations(ctx, spec.to, spec.service, spec.namespace)) {
+    const seen = new Set<string>();
+    for (let i = 0; i < (spec.attempts ?? 4); i++) {
+      const r = await runIn(from, ['curl', '-sS', '--max-time', '3', `http://${dest.host}:${dest.port}/`]);
+      if (r.code !== 0) throw new CheckFailed(`${describeTarget(spec.from)} → ${dest.label} failed: ${r.stderr.trim()}`);
+      const client = r.stdout.match(/client=([0-9a-f.:]+)/)?.[1];
+      if (!client) throw new CheckFailed(`the backend's answer names no client address: ${r.stdout.trim()}`);
+      seen.add(client.replace(/:\d+$/, ''));
+    }
+    for (const ip of seen) {
+      if (spec.expect === 'client' && ip !== from.ip) throw new CheckFailed(`${dest.label}: backend saw ${ip}, expected the real client ${from.ip} (not masqueraded)`);
+      if (spec.expect === 'node' && !nodes.has(ip)) throw new CheckFailed(`${dest.label}: backend saw ${ip}, expected a node address (masqueraded)`);
+    }
+    lines.push(`${dest.label}: backend saw ${[...seen].join(', ')}`);
   }
-  return `backend saw ${[...seen].join(', ')} (${spec.expect === 'client' ? 'the real client' : 'masqueraded to a node'})`;
+  return `${lines.join('; ')} (${spec.expect === 'client' ? 'the real client' : 'masqueraded to a node'})`;
 }

@@ -38,5 +38,16 @@ export async function checkNftRules(node: LabNode, spec: ProxyRulesSpec, want: E
   }
   const missing = w.endpoints.map((e) => `${e.ip}:${e.port}`).filter((x) => !dnat.has(x));
   if (missing.length) throw new CheckFailed(`${node.name}: no endpoint chain DNATs to ${missing.join(', ')}`);
-  return `service-ips ${key} → ${svcChain} → ${epChains.length} endpoint chain(s)${epChains.length > 1 ? ' (numgen random)' : ''} → dnat ${[...dnat].join(', ')}`;
+  let np = '';
+  if (spec.nodePort) {
+    if (!w.nodePort) throw new CheckFailed(`service ${w.ns}/${w.name} has no nodePort`);
+    const nkey = `${w.protocol.toLowerCase()} . ${w.nodePort}`;
+    const nel = findElements(view, 'service-nodeports', { key: nkey })[0];
+    if (!nel?.value) throw new CheckFailed(`${node.name}: service-nodeports has no element ${nkey}`);
+    const ext = nel.value.replace(/^goto\s+/, '');
+    const next = w.externalTrafficPolicy === 'Local' ? /goto local-|jump local-/ : new RegExp(`goto ${svcChain.replace(/[/.]/g, '\\$&')}`);
+    if (!chainRules(view, ext).some((t) => next.test(t))) throw new CheckFailed(`${node.name}: ${ext} does not lead to the ${w.externalTrafficPolicy === 'Local' ? 'local' : 'service'} chain: ${chainRules(view, ext).join(' | ')}`);
+    np = `; service-nodeports ${nkey} → ${ext}`;
+  }
+  return `service-ips ${key} → ${svcChain} → ${epChains.length} endpoint chain(s)${epChains.length > 1 ? ' (numgen random)' : ''} → dnat ${[...dnat].join(', ')}${np}`;
 }

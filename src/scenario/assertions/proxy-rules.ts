@@ -5,7 +5,7 @@
 import type { ScenarioContext } from '../context.ts';
 import { CheckFailed } from '../retry.ts';
 import { findChain, parseIptablesSave, type SavedDump } from '../../proxy/iptables/save-parse.ts';
-import { servicePortChainName } from '../../proxy/chain-names.ts';
+import { externalChainName, localPolicyChainName, servicePortChainName } from '../../proxy/chain-names.ts';
 import type { Service, ServicePort } from '../../k8s/objects.ts';
 import type { LabNode } from '../../cluster/driver.ts';
 import { checkNftRules } from './proxy-rules-nft.ts';
@@ -19,6 +19,7 @@ export interface ProxyRulesSpec {
   endpoints?: number;
   absent?: boolean;
   nodes?: string[];
+  nodePort?: boolean;
 }
 
 export interface ExpectedServicePort {
@@ -29,6 +30,8 @@ export interface ExpectedServicePort {
   clusterIP: string;
   port: number;
   protocol: string;
+  nodePort: number;
+  externalTrafficPolicy: string;
   /** ready endpoint IPs from the API, with the target port */
   endpoints: { ip: string; port: number }[];
 }
@@ -49,6 +52,8 @@ async function expected(ctx: ScenarioContext, spec: ProxyRulesSpec): Promise<Exp
     clusterIP: svc.spec?.clusterIP ?? '',
     port: p.port,
     protocol: p.protocol ?? 'TCP',
+    nodePort: p.nodePort ?? 0,
+    externalTrafficPolicy: svc.spec?.externalTrafficPolicy ?? 'Cluster',
     endpoints: eps.map((e) => ({ ip: e.ip, port: e.port })),
   };
 }
@@ -135,5 +140,23 @@ async function checkIptablesNode(node: LabNode, spec: ProxyRulesSpec, want: Expe
   const missing = [...wantTo].filter((x) => !dnat.has(x));
   if (missing.length) throw new CheckFailed(`${node.name}: no KUBE-SEP DNATs to ${missing.join(', ')} (the rules DNAT to ${[...dnat].join(', ')})`);
   const probs = sepJumps.slice(0, -1).map((r) => r.args[r.args.indexOf('--probability') + 1]);
-  return `KUBE-SERVICES ${w.clusterIP}:${w.port} → ${svcChain} → ${sepJumps.length} KUBE-SEP${probs.length ? ` (probability ${probs.join(', ')})` : ''} → DNAT ${[...dnat].join(', ')}`;
+  const np = spec.nodePort ? `; ${checkIptablesNodePort(node, dump, w, svcChain)}` : '';
+  return `KUBE-SERVICES ${w.clusterIP}:${w.port} → ${svcChain} → ${sepJumps.length} KUBE-SEP${probs.length ? ` (probability ${probs.join(', ')})` : ''} → DNAT ${[...dnat].join(', ')}${np}`;
+}
+
+/** KUBE-NODEPORTS --dport N → KUBE-EXT → (masquerade) → KUBE-SVC (Cluster) or KUBE-SVL (Local). */
+function checkIptablesNodePort(node: LabNode, dump: SavedDump, w: ExpectedServicePort, svcChain: string): string {
+  if (!w.nodePort) throw new CheckFailed(`service ${w.ns}/${w.name} has no nodePort`);
+  const np = findChain(dump, 'nat', 'KUBE-NODEPORTS');
+  const extChain = externalChainName(w.key, w.protocol.toLowerCase());
+  const hook = np?.rules.find((r) => r.jump === extChain && r.args.includes(String(w.nodePort)));
+  if (!hook) throw new CheckFailed(`${node.name}: KUBE-NODEPORTS has no --dport ${w.nodePort} jump to ${extChain}`);
+  const ext = findChain(dump, 'nat', extChain);
+  if (!ext) throw new CheckFailed(`${node.name}: chain ${extChain} does not exist`);
+  const local = w.externalTrafficPolicy === 'Local';
+  const want = local ? localPolicyChainName(w.key, w.protocol.toLowerCase()) : svcChain;
+  if (!ext.rules.some((r) => r.jump === want)) throw new CheckFailed(`${node.name}: ${extChain} does not jump to ${want}`);
+  const masq = ext.rules.some((r) => r.jump === 'KUBE-MARK-MASQ');
+  if (!local && !masq) throw new CheckFailed(`${node.name}: ${extChain} does not mark external traffic for masquerade (eTP Cluster)`);
+  return `KUBE-NODEPORTS :${w.nodePort} → ${extChain}${masq ? ' (KUBE-MARK-MASQ)' : ''} → ${want}`;
 }

@@ -2,7 +2,7 @@
 // curl) in a pod, node or the external client connects to host:port, over
 // repeated connections, and each answer names the pod that served it.
 import type { ScenarioContext, Target } from '../context.ts';
-import { resolveTarget, runIn, expand, splitHostPort, describeTarget } from '../context.ts';
+import { resolveTarget, runIn, describeTarget, destinations } from '../context.ts';
 import { CheckFailed } from '../retry.ts';
 
 export type Via = 'sql' | 'http' | 'tcp';
@@ -38,15 +38,20 @@ async function oneRequest(ctx: ScenarioContext, spec: ReachSpec, host: string, p
 }
 
 export async function checkReach(ctx: ScenarioContext, spec: ReachSpec): Promise<string> {
-  const { host, port } = splitHostPort(expand(ctx, spec.to));
+  const lines: string[] = [];
+  for (const dest of await destinations(ctx, spec.to, spec.service, spec.namespace)) {
+    lines.push(`${dest.label}: ${await reachOne(ctx, spec, dest.host, dest.port)}`);
+  }
+  return lines.join('; ');
+}
+
+async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, port: number): Promise<string> {
   const attempts = spec.attempts ?? 12;
   const seen = new Map<string, number>();
-  const clients = new Set<string>();
   for (let i = 0; i < attempts; i++) {
     const r = await oneRequest(ctx, spec, host, port);
     if (!r.ok) throw new CheckFailed(`${describeTarget(spec.from)} → ${host}:${port} failed: ${r.error.split('\n').slice(-2).join(' ')}`);
     seen.set(r.who, (seen.get(r.who) ?? 0) + 1);
-    if (r.client) clients.add(r.client);
   }
   const answered = [...seen.entries()].map(([k, v]) => `${k}×${v}`).join(', ');
   if (spec.via !== 'tcp' && spec.backends !== undefined) {
@@ -57,7 +62,7 @@ export async function checkReach(ctx: ScenarioContext, spec: ReachSpec): Promise
       want = new Set(eps.filter((e) => e.ready).map((e) => e.ip)).size;
       if (want === 0) throw new CheckFailed(`service ${svc} has no ready endpoints to compare with`);
     } else want = spec.backends;
-    if (seen.size !== want) throw new CheckFailed(`expected answers from ${want} backend(s), got ${seen.size}: ${answered}`);
+    if (seen.size !== want) throw new CheckFailed(`${host}:${port}: expected answers from ${want} backend(s), got ${seen.size}: ${answered}`);
   }
   return `${attempts} ${spec.via} requests answered by ${answered || 'the service'}`;
 }
@@ -66,19 +71,24 @@ export interface UnreachableSpec {
   from: Target;
   to: string;
   expect: 'refused' | 'timeout' | 'any';
+  service?: string;
+  namespace?: string;
 }
 
 export async function checkUnreachable(ctx: ScenarioContext, spec: UnreachableSpec): Promise<string> {
-  const { host, port } = splitHostPort(expand(ctx, spec.to));
   const from = await resolveTarget(ctx, spec.from);
-  const r = await runIn(from, [ctx.nodeBin, ctx.bundle, 'probe', 'connect', `${host}:${port}`, '--timeout', '3000'], 10_000);
-  let res: { result?: string };
-  try {
-    res = JSON.parse(r.stdout);
-  } catch {
-    throw new CheckFailed(`probe failed in ${from.label}: ${r.stderr.trim()}`);
+  const lines: string[] = [];
+  for (const dest of await destinations(ctx, spec.to, spec.service, spec.namespace)) {
+    const r = await runIn(from, [ctx.nodeBin, ctx.bundle, 'probe', 'connect', `${dest.host}:${dest.port}`, '--timeout', '3000'], 10_000);
+    let res: { result?: string };
+    try {
+      res = JSON.parse(r.stdout);
+    } catch {
+      throw new CheckFailed(`probe failed in ${from.label}: ${r.stderr.trim()}`);
+    }
+    if (res.result === 'connected') throw new CheckFailed(`${dest.label} still accepts connections from ${from.label}`);
+    if (spec.expect !== 'any' && res.result !== spec.expect) throw new CheckFailed(`${dest.label}: expected ${spec.expect}, got ${res.result}`);
+    lines.push(`${from.label} → ${dest.label}: ${res.result}`);
   }
-  if (res.result === 'connected') throw new CheckFailed(`${host}:${port} still accepts connections from ${from.label}`);
-  if (spec.expect !== 'any' && res.result !== spec.expect) throw new CheckFailed(`expected ${spec.expect}, got ${res.result}`);
-  return `${from.label} → ${host}:${port}: ${res.result}`;
+  return lines.join('; ');
 }
