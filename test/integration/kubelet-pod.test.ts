@@ -18,7 +18,9 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../src/util/exec.ts';
-import type { Pod } from '../../src/k8s/objects.ts';
+import type { EndpointSlice, Pod } from '../../src/k8s/objects.ts';
+import { ApiClient } from '../../src/controlplane/client.ts';
+import { parseApiServerFlags, runApiServer } from '../../src/controlplane/apiserver.ts';
 import { startKubelet, type Kubelet } from '../../src/workloads/kubelet.ts';
 import type { KubeletOptions, PodApi } from '../../src/workloads/pod-worker.ts';
 import type { PodStatus } from '../../src/workloads/pod-status.ts';
@@ -157,9 +159,9 @@ function inner(): void {
     dnsHostsDir: join(state, 'dns-hosts'),
   };
   let kubelet: Kubelet;
-  const start = (o = opts) =>
+  const start = (o = opts, realApi = false) =>
     startKubelet(o, {
-      api,
+      api: realApi ? undefined : api,
       log: (l) => {
         logs.push(l);
         if (process.env.VERBOSE) console.log(`    kubelet: ${l}`);
@@ -300,6 +302,57 @@ function inner(): void {
     assert.is(s.containerStatuses![0].state?.waiting?.reason, 'ErrImagePull');
     assert.match(s.containerStatuses![0].state!.waiting!.message!, /no local program for image "quay.io\/acme\/frobnicator:2"/);
     assert.not.ok(existsSync(netnsPath(podNetns(prefix, 'default', 'odd'))));
+  });
+
+  test('through the lab apiserver: a pod runs, turns Ready, joins its Service, and a graceful DELETE is confirmed', async () => {
+    const sock = join(state, 'apiserver.sock');
+    const srv = await runApiServer({
+      ...parseApiServerFlags([
+        '--bind-address=127.0.0.1', '--secure-port=0', `--unix-socket=${sock}`, `--state-dir=${join(state, 'controlplane')}`,
+        // The control plane (and so CoreDNS) on a node without a kubelet here: only our pods run.
+        '--nodes=node-02=192.168.49.3=10.244.7.0/24,node-cp=192.168.49.9=10.244.9.0/24', '--control-plane-node=node-cp',
+        `--dns-hosts-dir=${opts.dnsHostsDir}`, '--service-cluster-ip-range=10.96.0.0/12', '--service-node-port-range=30000-32767',
+      ]),
+      log: () => {},
+    });
+    const client = new ApiClient(sock);
+    const webPid = pid('web-0', 'nginx');
+    const k2 = await start({ ...opts, nodeName: 'node-02', nodeIP: '192.168.49.3', api: sock }, true);
+    try {
+      // A second node's kubelet sharing the state dir leaves node-01's pods alone.
+      assert.ok(processAlive(webPid), 'node-01 pod untouched by node-02 kubelet');
+      const path = '/api/v1/namespaces/default/pods/web-api';
+      await client.create('/api/v1/namespaces/default/pods', {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-api', labels: { app: 'web-api' } },
+        spec: { nodeName: 'node-02', containers: [{ name: 'nginx', image: 'docker.io/library/nginx:1.27', ports: [{ containerPort: 80 }] }] },
+      });
+      await client.create('/api/v1/namespaces/default/services', {
+        apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-api' }, spec: { selector: { app: 'web-api' }, ports: [{ port: 80 }] },
+      });
+      const pod = await waitFor('web-api Ready in the API', async () => {
+        const p = await client.get<Pod>(path);
+        return isReady(p.status) && p;
+      }, 30_000);
+      const ip = pod.status!.podIP!;
+      assert.is(pod.status!.hostIP, '192.168.49.3');
+      assert.is((await run(['curl', '-sS', '--max-time', '5', `http://${ip}/`])).stdout.split(' ')[0], 'pod=web-api');
+      const slice = await waitFor('an EndpointSlice with the ready pod', async () => {
+        const l = await client.list<EndpointSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { labelSelector: 'kubernetes.io/service-name=web-api' });
+        const ep = l.items[0]?.endpoints?.find((e) => e.addresses.includes(ip));
+        return ep?.conditions?.ready && ep;
+      }, 10_000);
+      assert.is(slice.nodeName, 'node-02');
+
+      const t0 = Date.now();
+      await client.delete(path); // default grace: the kubelet stops the pod and confirms
+      await waitFor('web-api gone from the API', async () => (await client.getOrUndefined(path)) === undefined, 15_000);
+      measured['graceful DELETE through the apiserver -> object gone'] = `${Date.now() - t0} ms`;
+      assert.not.ok(existsSync(netnsPath(podNetns(prefix, 'default', 'web-api'))));
+      assert.not.ok(existsSync(podDir(state, 'default', 'web-api')));
+    } finally {
+      await k2.stop();
+      await srv.close();
+    }
   });
 
   test('deleting pods stops every process and removes netns, /etc/netns, pod dir, then the API object', async () => {
