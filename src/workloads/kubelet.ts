@@ -99,7 +99,7 @@ export async function startKubelet(opts: KubeletOptions, deps: KubeletDeps = {})
   await collectOrphans(opts, env, new Set(workers.keys()));
 
   const timer = setInterval(() => {
-    for (const w of workers.values()) if (w.idle && w.state === 'running') void w.enqueue('tick', () => w.tick());
+    for (const w of workers.values()) if (w.idle && (w.state === 'running' || w.state === 'failed')) void w.enqueue('tick', () => w.tick());
   }, TICK_MS);
   log(`watching pods of node ${opts.nodeName} (${workers.size} at start)`);
 

@@ -98,7 +98,10 @@ export class PodWorker {
   private lastStatus?: PodStatus;
   private chain: Promise<void> = Promise.resolve();
   private busy = false;
-  state: 'new' | 'running' | 'blocked' | 'terminating' | 'gone' = 'new';
+  /** failed: the sandbox could not be made; start() is retried with back-off from tick(). */
+  state: 'new' | 'running' | 'failed' | 'blocked' | 'terminating' | 'gone' = 'new';
+  private retryMs = BACKOFF_START_MS;
+  private retryAt = 0;
 
   constructor(pod: Pod, private env: WorkerEnv) {
     this.pod = pod;
@@ -139,7 +142,26 @@ export class PodWorker {
 
   // ---- start -------------------------------------------------------------------
 
+  /** Makes or adopts the sandbox and starts the containers; a failure is reported and retried with back-off. */
   async start(): Promise<void> {
+    try {
+      await this.startPod();
+      this.retryMs = BACKOFF_START_MS;
+    } catch (err) {
+      if (this.state === 'terminating' || this.state === 'gone') return;
+      this.state = 'failed';
+      const wait = this.retryMs;
+      this.retryMs = Math.min(this.retryMs * 2, BACKOFF_MAX_MS);
+      this.retryAt = Date.now() + wait;
+      // Upstream's event reason for a sandbox that could not be made.
+      this.problem = { reason: 'FailedCreatePodSandBox', message: (err as Error).message };
+      this.say(`cannot start, retrying in ${Math.round(wait / 1000)}s: ${(err as Error).message}`);
+      await this.report().catch(() => {});
+    }
+  }
+
+  private async startPod(): Promise<void> {
+    this.problem = undefined;
     const spec = this.pod.spec;
     this.containers = (spec?.containers ?? []).map((c: Container) => {
       const old = this.pod.status?.containerStatuses?.find((s: { name: string }) => s.name === c.name);
@@ -184,7 +206,7 @@ export class PodWorker {
       }
     }
     this.state = 'running';
-    for (const c of this.containers) if (!c.blocked && c.pid === undefined) await this.startOne(c, false);
+    for (const c of this.containers) if (!c.blocked && c.pid === undefined) await this.startOne(c, c.startedAt !== undefined);
     await this.report();
   }
 
@@ -248,7 +270,20 @@ export class PodWorker {
     for (const p of problems) this.say(`cleanup: ${p}`);
   }
 
+  /** Starts one container; if that fails (a missing binary, a datadir that cannot be made) it is retried with back-off. */
   private async startOne(c: ContainerRun, restart: boolean): Promise<void> {
+    try {
+      await this.launch(c, restart);
+    } catch (err) {
+      const wait = c.backoffMs;
+      c.backoffMs = Math.min(c.backoffMs * 2, BACKOFF_MAX_MS);
+      c.nextStartMs = Date.now() + wait;
+      c.waiting = { reason: 'RunContainerError', message: (err as Error).message };
+      this.say(`container ${c.name} failed to start, retrying in ${Math.round(wait / 1000)}s: ${(err as Error).message}`);
+    }
+  }
+
+  private async launch(c: ContainerRun, restart: boolean): Promise<void> {
     const plan = c.plan!;
     const t0 = Date.now();
     const timings = await prepareContainer(plan, join(this.env.opts.stateDir, 'cache'));
@@ -287,16 +322,19 @@ export class PodWorker {
 
   /** Every kubelet tick: notice exits, restart after back-off, probe when due, report changes. */
   async tick(): Promise<void> {
-    if (this.state !== 'running') return;
     const now = Date.now();
+    if (this.state === 'failed' && now >= this.retryAt) await this.start();
+    if (this.state !== 'running') return;
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     for (const c of this.containers) {
       if (c.blocked || c.terminated) continue;
       if (c.pid !== undefined && !processAlive(c.pid, this.sandbox!.netnsIno)) this.exited(c, policy, now);
       if (c.pid === undefined && c.nextStartMs !== undefined && now >= c.nextStartMs) {
         c.nextStartMs = undefined;
-        c.restartCount += 1;
-        await this.startOne(c, true);
+        // Only a container that ran counts a restart (a failed first start does not).
+        const restart = c.startedAt !== undefined;
+        if (restart) c.restartCount += 1;
+        await this.startOne(c, restart);
       }
     }
     await Promise.all(this.containers.filter((c) => c.pid !== undefined && c.probe && now >= c.nextProbeMs).map((c) => this.probe(c, now)));

@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createSocket } from 'node:dgram';
+import { build } from 'esbuild';
 import { run } from '../../src/util/exec.ts';
 import type { EndpointSlice, Pod } from '../../src/k8s/objects.ts';
 import { ApiClient } from '../../src/controlplane/client.ts';
@@ -153,7 +155,7 @@ function inner(): void {
     stateDir: state,
     cniConfDir: join(state, 'cni', 'node-01'),
     netnsPrefix: prefix,
-    bundle: '/nonexistent/svclab.mjs',
+    bundle: join(state, 'svclab.mjs'),
     dnsIP: '10.96.0.10',
     clusterDomain: 'cluster.local',
     dnsHostsDir: join(state, 'dns-hosts'),
@@ -173,6 +175,10 @@ function inner(): void {
   test.before(async () => {
     await writeCniConfig(opts.cniConfDir, cniConfig({ podCIDR: '10.244.7.0/24', dataDir: join(state, 'cni', 'ipam'), cniVersion: await detectCniVersion() }));
     await mkdir(opts.dnsHostsDir, { recursive: true });
+    // netexec containers run `node <bundle> daemon netexec …`: a bundle of just that entry point.
+    const entry = join(state, 'netexec-entry.ts');
+    await writeFile(entry, `import { runNetexec } from ${JSON.stringify(fileURLToPath(new URL('../../src/workloads/netexec.ts', import.meta.url)))};\nawait runNetexec(process.argv.slice(4));\n`);
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: opts.bundle, logLevel: 'error' });
     kubelet = await start();
   });
 
@@ -229,6 +235,32 @@ function inner(): void {
     assert.is(r.stdout, `pod=web-0 client=${gw}\n`);
     assert.is((await run(['curl', '-sS', '--max-time', '5', `http://${ip}/hostname`])).stdout, 'web-0');
     assert.match((await run(['curl', '-sS', '--max-time', '5', `http://${ip}/clientip`])).stdout, new RegExp(`^${gw.replace(/\./g, '\\.')}:\\d+$`));
+  });
+
+  test('an agnhost netexec pod answers hostname and client IP over HTTP and UDP', async () => {
+    api.create({
+      metadata: { name: 'echo-0' },
+      spec: { containers: [{ name: 'netexec', image: 'registry.k8s.io/e2e-test-images/agnhost:2.47', args: ['netexec', '--http-port=8080', '--udp-port=8081'], ports: [{ containerPort: 8080 }] }] },
+    });
+    await waitFor('echo-0 Ready', () => isReady(api.status('echo-0')), 30_000);
+    const ip = api.status('echo-0')!.podIP!;
+    const gw = (await run(['ip', '-4', '-o', 'addr', 'show', 'cni0'])).stdout.match(/inet (\d+\.\d+\.\d+\.\d+)/)![1];
+    assert.is((await run(['curl', '-sS', '--max-time', '5', `http://${ip}:8080/hostname`])).stdout, 'echo-0');
+    assert.match((await run(['curl', '-sS', '--max-time', '5', `http://${ip}:8080/clientip`])).stdout, new RegExp(`^${gw.replace(/\./g, '\\.')}:\\d+$`));
+    const sock = createSocket('udp4');
+    try {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no UDP answer from netexec')), 5000);
+        sock.on('message', (m) => {
+          clearTimeout(timer);
+          resolve(m.toString());
+        });
+        sock.send('hostname', 8081, ip);
+      });
+      assert.is(answer, 'echo-0');
+    } finally {
+      sock.close();
+    }
   });
 
   test('mariadb answers root@% with the password from env, as the pod', async () => {
@@ -356,14 +388,14 @@ function inner(): void {
   });
 
   test('deleting pods stops every process and removes netns, /etc/netns, pod dir, then the API object', async () => {
-    const names = ['web-0', 'db-0', 'dns-0', 'client', 'odd'];
+    const names = ['web-0', 'db-0', 'dns-0', 'client', 'echo-0', 'odd'];
     const inodes = names.map((n) => netnsInode(netnsPath(podNetns(prefix, 'default', n)))).filter((x): x is number => x !== undefined);
-    const pids = names.flatMap((n) => ['nginx', 'mariadb', 'coredns', 'client'].map((c) => readContainerPid(podDir(state, 'default', n), c))).filter((p): p is number => !!p);
-    assert.is(inodes.length, 4);
+    const pids = names.flatMap((n) => ['nginx', 'mariadb', 'coredns', 'client', 'netexec'].map((c) => readContainerPid(podDir(state, 'default', n), c))).filter((p): p is number => !!p);
+    assert.is(inodes.length, 5);
     const t0 = Date.now();
     for (const n of names) api.markDeleted(n);
     await waitFor('all deleted', () => names.every((n) => api.deleted.includes(`default/${n}`)), 30_000);
-    measured['delete of 5 pods (TERM, CNI DEL, netns del)'] = `${Date.now() - t0} ms`;
+    measured['delete of 6 pods (TERM, CNI DEL, netns del)'] = `${Date.now() - t0} ms`;
     for (const n of names) {
       const ns = podNetns(prefix, 'default', n);
       assert.not.ok(existsSync(netnsPath(ns)), `netns ${ns}`);
