@@ -55,10 +55,12 @@ export async function startKubelet(opts: KubeletOptions, deps: KubeletDeps = {})
   };
   const workers = new Map<string, PodWorker>();
 
-  const retire = (w: PodWorker, deleteFromApi: boolean) =>
-    w.enqueue('terminate', () => w.terminate(deleteFromApi)).then(() => {
+  const retire = (w: PodWorker, deleteFromApi: boolean) => {
+    w.terminationQueued = true;
+    return w.enqueue('terminate', () => w.terminate(deleteFromApi)).then(() => {
       if (workers.get(`${w.ns}/${w.name}`) === w) workers.delete(`${w.ns}/${w.name}`);
     });
+  };
 
   const onPod = (pod: Pod) => {
     const key = namespacedName(pod.metadata);
@@ -66,15 +68,13 @@ export async function startKubelet(opts: KubeletOptions, deps: KubeletDeps = {})
     if (w && w.uid !== pod.metadata?.uid) {
       // Same name, new pod (a StatefulSet-style replacement): the old one goes first.
       const old = w;
-      void retire(old, false);
-      w = undefined;
-      const next = new PodWorker(pod, env);
+      if (!old.terminationQueued) void retire(old, false);
+      const next = (w = new PodWorker(pod, env));
       workers.set(key, next);
       void next.enqueue('start', async () => {
         await old.enqueue('wait', async () => {});
         if (!pod.metadata?.deletionTimestamp) await next.start();
       });
-      w = next;
     } else if (!w) {
       w = new PodWorker(pod, env);
       workers.set(key, w);
@@ -84,15 +84,12 @@ export async function startKubelet(opts: KubeletOptions, deps: KubeletDeps = {})
     } else {
       w.pod = pod;
     }
-    if (pod.metadata?.deletionTimestamp && w.state !== 'terminating' && w.state !== 'gone') {
-      w.state = 'terminating';
-      void retire(w, true);
-    }
+    if (pod.metadata?.deletionTimestamp && !w.terminationQueued) void retire(w, true);
   };
 
   const onDelete = (pod: Pod) => {
     const w = workers.get(namespacedName(pod.metadata));
-    if (w && w.uid === pod.metadata?.uid && w.state !== 'gone') void retire(w, false);
+    if (w && w.uid === pod.metadata?.uid && !w.terminationQueued) void retire(w, false);
   };
 
   const watch = await api.watchPods(opts.nodeName, { onAdd: onPod, onUpdate: onPod, onDelete });

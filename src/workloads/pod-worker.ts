@@ -100,6 +100,8 @@ export class PodWorker {
   private busy = false;
   /** failed: the sandbox could not be made; start() is retried with back-off from tick(). */
   state: 'new' | 'running' | 'failed' | 'blocked' | 'terminating' | 'gone' = 'new';
+  /** Set once a termination is queued, so later updates of the deleted pod do not queue another. */
+  terminationQueued = false;
   private retryMs = BACKOFF_START_MS;
   private retryAt = 0;
 
@@ -250,6 +252,10 @@ export class PodWorker {
         c.successes = c.ready ? 1 : 0;
         c.everReady = c.ready;
         this.say(`adopted container ${c.name} (pid ${pid})`);
+      } else if (pid && statuses.find((s: { name: string }) => s.name === c.name)?.state?.terminated) {
+        // Ended for good under restartPolicy Never/OnFailure before the kubelet restarted.
+        c.terminated = statuses.find((s: { name: string }) => s.name === c.name)!.state!.terminated as Terminated;
+        c.lastTerminated = c.terminated;
       } else if (pid) {
         // It ran and died while no kubelet watched: a restart like any other.
         c.lastTerminated = { exitCode: 255, reason: 'Unknown', message: 'exited while the kubelet was down', finishedAt: iso() };

@@ -326,6 +326,24 @@ function inner(): void {
     assert.is(sql.stdout.trim(), 'db-0', sql.stderr);
   });
 
+  test('restartPolicy: Always crash-loops with back-off, Never ends Failed, OnFailure with exit 0 ends Succeeded', async () => {
+    const shell = (name: string, restartPolicy: 'Always' | 'Never' | 'OnFailure', code: number) =>
+      api.create({ metadata: { name }, spec: { restartPolicy, containers: [{ name: 'sh', image: 'busybox', command: ['sh', '-c', `exit ${code}`] }] } });
+    shell('crash', 'Always', 1);
+    shell('once', 'Never', 3);
+    shell('done', 'OnFailure', 0);
+    await waitFor('crash restarted twice', () => (api.status('crash')?.containerStatuses?.[0].restartCount ?? 0) >= 2, 20_000);
+    const crash = api.status('crash')!.containerStatuses![0];
+    assert.is(crash.lastState?.terminated?.exitCode, 1);
+    await waitFor('once Failed', () => api.status('once')?.phase === 'Failed', 10_000);
+    assert.equal(api.status('once')!.containerStatuses![0].state?.terminated?.exitCode, 3);
+    assert.is(api.status('once')!.containerStatuses![0].restartCount, 0);
+    await waitFor('done Succeeded', () => api.status('done')?.phase === 'Succeeded', 10_000);
+    await waitFor('crash in CrashLoopBackOff', () => api.status('crash')?.containerStatuses?.[0].state?.waiting?.reason === 'CrashLoopBackOff', 10_000);
+    for (const n of ['crash', 'once', 'done']) api.markDeleted(n);
+    await waitFor('shell pods deleted', () => ['crash', 'once', 'done'].every((n) => api.deleted.includes(`default/${n}`)), 20_000);
+  });
+
   test('an unknown image is reported on the pod, with no sandbox made', async () => {
     api.create({ metadata: { name: 'odd' }, spec: { containers: [{ name: 'c', image: 'quay.io/acme/frobnicator:2' }] } });
     await waitFor('odd status', () => api.status('odd'));
