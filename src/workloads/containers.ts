@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../util/exec.ts';
 import { mariadbInstallArgv, type ProgramPlan } from './programs.ts';
@@ -45,18 +45,19 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 const templates = new Map<string, Promise<number>>();
 
 /**
- * mariadb-install-db takes about a second and writes ~20 MB; it runs once per
- * lab into <cacheDir>/mariadb-datadir, and every MariaDB container gets a copy
- * (tens of ms). A restarted container keeps its datadir, as a pod keeps its
- * emptyDir. Both steps land atomically (build or copy aside, then rename), so
- * kubelets of several nodes sharing the state dir can race safely.
+ * mariadb-install-db takes about a second (several on a busy box) and writes
+ * ~20 MB; it runs once per lab into <cacheDir>/mariadb-datadir, and every
+ * MariaDB container gets a copy (tens of ms). A restarted container keeps its
+ * datadir, as a pod keeps its emptyDir. The kubelets of all nodes share the
+ * state dir: a lock file lets one of them build while the others wait, and
+ * both the build and each copy land by rename, so a crash leaves no half.
  */
 export async function ensureMariadbDatadir(datadir: string, cacheDir: string): Promise<PrepareTimings> {
   if (await exists(join(datadir, 'mysql'))) return {};
   const template = join(cacheDir, 'mariadb-datadir');
   let templateMs: number | undefined;
   if (!(await exists(join(template, 'mysql')))) {
-    if (!templates.has(template)) templates.set(template, buildTemplate(template).finally(() => templates.delete(template)));
+    if (!templates.has(template)) templates.set(template, buildTemplateOnce(template).finally(() => templates.delete(template)));
     templateMs = await templates.get(template)!;
   }
   const t0 = Date.now();
@@ -68,20 +69,52 @@ export async function ensureMariadbDatadir(datadir: string, cacheDir: string): P
   return { templateMs, copyMs: Date.now() - t0 };
 }
 
-async function buildTemplate(template: string): Promise<number> {
+/** Builds the template unless another process is building it; resolves when it exists (ms waited or spent). */
+async function buildTemplateOnce(template: string, timeoutMs = 180_000): Promise<number> {
   const t0 = Date.now();
-  const tmp = `${template}.tmp-${process.pid}-${t0}`;
+  const lock = `${template}.lock`;
+  await mkdir(dirname(template), { recursive: true });
+  while (!(await exists(join(template, 'mysql')))) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (fd !== undefined) {
+      try {
+        writeFileSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        await buildTemplate(template);
+      } finally {
+        await rm(lock, { force: true });
+      }
+      break;
+    }
+    // Someone else builds; a lock whose owner died is taken over.
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(lock, 'utf8').trim() || 0);
+    } catch {
+      /* released meanwhile: look again */
+    }
+    if (owner && !processAlive(owner)) await rm(lock, { force: true });
+    else if (Date.now() - t0 > timeoutMs) throw new Error(`the MariaDB template at ${template} did not appear within ${timeoutMs / 1000}s (lock held by pid ${owner})`);
+    else await sleep(200);
+  }
+  return Date.now() - t0;
+}
+
+async function buildTemplate(template: string): Promise<void> {
+  const tmp = `${template}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });
   try {
     await run(mariadbInstallArgv(tmp), { timeoutMs: 180_000, where: 'mariadb-install-db' });
-    await rename(tmp, template).catch(async (err: NodeJS.ErrnoException) => {
-      // Another kubelet finished first: use its template.
-      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
-    });
+    await rm(template, { recursive: true, force: true });
+    await rename(tmp, template);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return Date.now() - t0;
 }
 
 export interface StartedContainer {
