@@ -1,0 +1,133 @@
+// The `libvirt` driver: every node of a lab is a VM booted from the offline
+// base image, on a bridge in the lab's own network namespace, reached only
+// through its guest agent. Hands out LabNodes like the netns driver, so the
+// CNI, control plane, proxy, workloads and scenarios run unchanged on VMs.
+//
+// Backends (see backends.ts): `libvirt` when libvirtd answers, else `qemu`
+// started directly; both run qemu inside the lab's namespace.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { EnvironmentError } from '../../util/errors.ts';
+import { run } from '../../util/exec.ts';
+import type { DriverProgress } from '../driver.ts';
+import { killNetnsProcesses, listNetns } from '../netns-host.ts';
+import { labStateDir, netnsName, networkNetnsName } from '../netns-names.ts';
+import { NetnsNode } from '../netns-node.ts';
+import { LibvirtBackend, type VmBackend } from './backends.ts';
+import {
+  VM_DEFAULTS, configureNode, connectNode, createNodeVolume, destroyLabVms, pickBackend, startNodeVm, vmSpec,
+  type VmLabLayout, type VmOptions,
+} from './lab-vms.ts';
+import { applyNetSteps, deleteNetwork, planNetwork } from './network.ts';
+import { VmNode } from './vm-node.ts';
+import { vmPaths } from './names.ts';
+import { resolveBaseImage } from './volume.ts';
+
+export interface LibvirtDriverOptions extends VmOptions {
+  /** Base image file (vmlinuz/initrd.img beside it); default: the cached `svclab image build`. */
+  image?: string;
+  /** The svclab bundle on the host; copied to the same path in every VM, so node argv are the same everywhere. */
+  bundle?: string;
+}
+
+export interface VmLab {
+  lab: string;
+  nodes: VmNode[];
+  /** The external client: a namespace on the lab bridge (on this host), as on the netns driver. */
+  external: NetnsNode;
+  backend: VmBackend['kind'];
+}
+
+const now = () => performance.now();
+
+export class LibvirtDriver {
+  readonly name = 'libvirt' as const;
+  /** Seconds per phase of the last `up` (image, network, volumes, boot, configure). */
+  readonly times: Record<string, number> = {};
+
+  constructor(private readonly opts: LibvirtDriverOptions = {}) {}
+
+  async preflight(): Promise<void> {
+    if (process.getuid?.() !== 0) throw new EnvironmentError('the libvirt driver must run as root (namespaces, taps, qemu)');
+    for (const tool of ['qemu-system-x86_64', 'qemu-img', 'ip']) {
+      const r = await run(['sh', '-c', 'command -v "$1"', 'sh', tool], { allowFailure: true });
+      if (r.code !== 0) throw new EnvironmentError(`${tool} is not installed`, 'run scripts/setup-vm-host.sh');
+    }
+    if (!existsSync('/dev/net/tun')) throw new EnvironmentError('/dev/net/tun is missing: VMs need tap devices');
+    resolveBaseImage(this.opts.image);
+  }
+
+  runtime(): { nodeBin: string; bundle: string } {
+    return { nodeBin: 'node', bundle: this.opts.bundle ?? '/opt/svclab/svclab.mjs' };
+  }
+
+  async exists(lab: string): Promise<boolean> {
+    if ((await listNetns()).includes(networkNetnsName(lab))) return true;
+    return existsSync(`${labStateDir(lab)}/vms`);
+  }
+
+  async up(layout: VmLabLayout, progress: DriverProgress = () => {}): Promise<VmLab> {
+    if (await this.exists(layout.lab)) {
+      throw new EnvironmentError(`lab ${layout.lab} already has a network or VMs`, `run \`svclab down ${layout.lab}\` first`);
+    }
+    const phase = async <T>(name: string, detail: string, fn: () => Promise<T>): Promise<T> => {
+      progress(name, detail);
+      const t0 = now();
+      try {
+        return await fn();
+      } finally {
+        this.times[name] = Math.round((now() - t0) / 100) / 10;
+      }
+    };
+    const base = resolveBaseImage(this.opts.image);
+    const backend = await pickBackend(this.opts);
+    mkdirSync(labStateDir(layout.lab), { recursive: true });
+    try {
+      await phase('network', `${networkNetnsName(layout.lab)} (bridge br0, gateway ${layout.gateway})`, () => applyNetSteps(planNetwork(layout)));
+      await phase('volumes', `overlays on ${base.root}`, () => Promise.all(layout.nodes.map((n) => createNodeVolume(layout.lab, n.name, base))));
+      const specs = await Promise.all(layout.nodes.map((_, i) => vmSpec(layout, i, base, this.opts)));
+      await phase('start', `${specs.length} VMs (${backend.kind}, ${specs[0]?.accel}, ${specs[0]?.memoryMiB} MiB each)`, async () => {
+        // One at a time: libvirt defines and qemu startups are CPU-heavy here.
+        for (const [i, s] of specs.entries()) await startNodeVm(s, i, backend);
+      });
+      const nodes = await phase('boot', 'waiting for the guest agents', () =>
+        Promise.all(layout.nodes.map((n) => connectNode(layout.lab, n, this.opts.bootTimeoutMs ?? VM_DEFAULTS.bootTimeoutMs))));
+      const bundle = this.opts.bundle ? { host: this.opts.bundle, guest: this.opts.bundle } : undefined;
+      await phase('configure', bundle ? `sysctls, routes, ${bundle.host}` : 'sysctls, routes', () =>
+        Promise.all(nodes.map((vm) => configureNode(vm, layout, bundle))));
+      return { lab: layout.lab, nodes, external: this.external(layout), backend: backend.kind };
+    } catch (err) {
+      await this.down(layout.lab, layout.external.name).catch(() => {});
+      throw err;
+    }
+  }
+
+  /** The nodes of a lab that is up (connections open lazily). */
+  async attach(layout: VmLabLayout): Promise<VmLab> {
+    if (!(await listNetns()).includes(networkNetnsName(layout.lab))) {
+      throw new EnvironmentError(`lab ${layout.lab} is not up`, `run \`svclab up ${layout.lab} --driver libvirt\``);
+    }
+    const nodes = layout.nodes.map((n) => {
+      const sock = vmPaths(layout.lab, n.name).agentSocket;
+      if (!existsSync(sock)) throw new EnvironmentError(`lab ${layout.lab}: VM ${n.name} is not running`, `run \`svclab down ${layout.lab}\`, then up again`);
+      return VmNode.onSocket(n.name, n.ip, sock);
+    });
+    const backend = (await new LibvirtBackend(this.opts.uri).reachable()) ? 'libvirt' : 'qemu';
+    return { lab: layout.lab, nodes, external: this.external(layout), backend };
+  }
+
+  private external(layout: VmLabLayout): NetnsNode {
+    return new NetnsNode(layout.external.name, layout.external.ip, netnsName(layout.lab, layout.external.name));
+  }
+
+  /** Removes the lab's VMs, disks, taps, namespaces and files; also after a half-finished up. */
+  async down(lab: string, externalName = 'external'): Promise<string> {
+    const vms = await destroyLabVms(lab, this.opts);
+    const namespaces = [netnsName(lab, externalName), networkNetnsName(lab)];
+    const present = new Set(await listNetns());
+    // Anything left in the namespaces (a qemu whose pid file was lost, a probe) goes too.
+    const killed = await killNetnsProcesses(namespaces.filter((n) => present.has(n)));
+    const nets = await deleteNetwork(lab, externalName);
+    rmSync(`${labStateDir(lab)}/vms`, { recursive: true, force: true });
+    return `removed ${vms.length} VMs, ${nets.length} namespaces${killed ? `, ${killed} stray processes` : ''}`;
+  }
+}

@@ -1,0 +1,89 @@
+// The node network of a VM lab: a bridge inside the lab's own network
+// namespace ("svclab-<lab>-net", as on the netns driver), one tap per VM in
+// that namespace, and the external client as a namespace on the same bridge.
+// Nothing is created in the host's namespace: qemu itself runs inside the lab
+// namespace and opens its tap there.
+//
+//   svclab-<lab>-net        br0 <gateway>/<len>, forwarding, no uplink
+//     ├─ t-node-01 (tap) ── VM node-01 eth0
+//     ├─ t-node-02 (tap) ── VM node-02 eth0
+//     └─ v-external ─veth── eth0  svclab-<lab>-external
+import { parseCidr } from '../../util/cidr.ts';
+import { run } from '../../util/exec.ts';
+import { NETWORK_SYSCTLS } from '../netns-plan.ts';
+import { listNetns } from '../netns-host.ts';
+import { netnsName, networkNetnsName, peerName } from '../netns-names.ts';
+import { tapName } from './names.ts';
+
+export interface VmNetworkLayout {
+  lab: string;
+  nodeNetwork: string;
+  gateway: string;
+  nodes: { name: string; ip: string }[];
+  external: { name: string; ip: string };
+}
+
+export interface NetStep {
+  /** `ip netns add`, `ip -n NS -batch -` lines, or sysctls in NS. */
+  kind: 'netns' | 'ip' | 'sysctl';
+  netns: string;
+  lines: string[];
+}
+
+/** The steps that make the lab's bridge and the external client (not the taps: those come with each VM). */
+export function planNetwork(layout: VmNetworkLayout): NetStep[] {
+  const net = networkNetnsName(layout.lab);
+  const len = parseCidr(layout.nodeNetwork).prefix;
+  const ext = netnsName(layout.lab, layout.external.name);
+  const peer = peerName(layout.external.name, layout.nodes.length);
+  return [
+    { kind: 'netns', netns: net, lines: [] },
+    { kind: 'ip', netns: net, lines: ['link set lo up', 'link add br0 type bridge', `addr add ${layout.gateway}/${len} dev br0`, 'link set br0 up'] },
+    { kind: 'sysctl', netns: net, lines: NETWORK_SYSCTLS.map(([k, v]) => `${k}=${v}`) },
+    { kind: 'netns', netns: ext, lines: [] },
+    {
+      kind: 'ip', netns: ext, lines: [
+        'link set lo up', `link add eth0 type veth peer name ${peer} netns ${net}`,
+        `addr add ${layout.external.ip}/${len} dev eth0`, 'link set eth0 up', `route add default via ${layout.gateway} dev eth0`,
+      ],
+    },
+    { kind: 'ip', netns: net, lines: [`link set ${peer} master br0`, `link set ${peer} up`] },
+  ];
+}
+
+/** The steps that plug one VM's tap into the bridge (before qemu opens it). */
+export function planTap(lab: string, node: string, index: number): NetStep[] {
+  const tap = tapName(node, index);
+  return [{ kind: 'ip', netns: networkNetnsName(lab), lines: [`tuntap add dev ${tap} mode tap`, `link set ${tap} master br0`, `link set ${tap} up`] }];
+}
+
+export function renderNetSteps(steps: NetStep[]): string {
+  return steps.map((s) => s.kind === 'netns' ? `ip netns add ${s.netns}`
+    : s.kind === 'ip' ? [`ip -n ${s.netns} -batch -`, ...s.lines.map((l) => `    ${l}`)].join('\n')
+      : `ip netns exec ${s.netns} sysctl -w ${s.lines.join(' ')}`).join('\n') + '\n';
+}
+
+export async function applyNetSteps(steps: NetStep[]): Promise<void> {
+  for (const s of steps) {
+    if (s.kind === 'netns') await run(['ip', 'netns', 'add', s.netns], { where: 'host' });
+    else if (s.kind === 'ip') await run(['ip', '-n', s.netns, '-batch', '-'], { input: s.lines.join('\n') + '\n', where: s.netns });
+    else await run(['ip', 'netns', 'exec', s.netns, 'sysctl', '-q', '-w', ...s.lines], { where: s.netns });
+  }
+}
+
+/** Is the lab's bridge namespace there? */
+export async function networkExists(lab: string): Promise<boolean> {
+  return (await listNetns()).includes(networkNetnsName(lab));
+}
+
+/** Deletes the lab's network and external namespaces (taps and veths go with them). */
+export async function deleteNetwork(lab: string, externalName = 'external'): Promise<string[]> {
+  const present = new Set(await listNetns());
+  const gone: string[] = [];
+  for (const ns of [netnsName(lab, externalName), networkNetnsName(lab)]) {
+    if (!present.has(ns)) continue;
+    await run(['ip', 'netns', 'delete', ns], { where: 'host' });
+    gone.push(ns);
+  }
+  return gone;
+}
