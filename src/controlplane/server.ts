@@ -1,0 +1,352 @@
+// The lab apiserver's HTTP face (node:http), on a TCP address inside node-01
+// and on a unix socket the host's CLI can reach across namespaces. It speaks
+// the Kubernetes REST API as kube-proxy, the kubelet and the CLI use it: list
+// (XList + resourceVersion), get, create, update, merge/JSON/strategic patch,
+// delete, status and scale subresources, label/field selectors, and watches
+// streamed as newline-delimited JSON from a resourceVersion.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Registry } from './registry.ts';
+import { patchTypeOf, applyPatch } from './patch.ts';
+import { API_RESOURCES, apiVersionOf, KUBE_VERSION, parseResourcePath, type ApiResource, type ParsedPath } from './resources.ts';
+import { parseFieldSelector, parseLabelSelector, selectorString } from './selectors.ts';
+import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, type Status } from './status.ts';
+import type { KObj, StoreEvent } from './store.ts';
+import type { Log } from './controllers/queue.ts';
+
+export interface ServerOptions {
+  registry: Registry;
+  /** "ip:port" (port 0 picks a free one). */
+  listen?: string;
+  /** Unix socket path. */
+  socket?: string;
+  log: Log;
+  /** What /api advertises as the server address. */
+  advertise?: string;
+  /** How often watches that allow bookmarks get one. */
+  bookmarkIntervalMs?: number;
+}
+
+export interface RunningServer {
+  /** http://ip:port of the TCP listener, if any. */
+  url?: string;
+  port?: number;
+  socket?: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+
+function sendJSON(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendStatus(res: ServerResponse, s: Status): void {
+  sendJSON(res, s.code ?? 500, s);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(badRequest('request entity too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (!text.trim()) return undefined;
+  try {
+    return /yaml/.test(contentType ?? '') ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
+  }
+}
+
+const truthy = (v: string | null) => v === 'true' || v === '1';
+
+// ---- discovery ----
+
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+function resourceList(groupVersion: string): unknown {
+  const rs = API_RESOURCES.filter((r) => apiVersionOf(r) === groupVersion);
+  if (!rs.length) return undefined;
+  const resources = rs.flatMap((r) => [
+    { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS, ...(r.shortNames.length ? { shortNames: r.shortNames } : {}) },
+    ...(r.hasStatus ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+    ...(r.kind === 'Deployment' ? [{ name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }] : []),
+  ]);
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources };
+}
+
+function groupList(): unknown {
+  const groups = [...new Set(API_RESOURCES.filter((r) => r.group).map((r) => r.group))].map((g) => {
+    const v = API_RESOURCES.find((r) => r.group === g)!.version;
+    const gv = { groupVersion: `${g}/${v}`, version: v };
+    return { name: g, versions: [gv], preferredVersion: gv };
+  });
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups };
+}
+
+// ---- the scale subresource ----
+
+function scaleOf(d: KObj): unknown {
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: d.metadata.name, namespace: d.metadata.namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion, creationTimestamp: d.metadata.creationTimestamp },
+    spec: { replicas: d.spec?.replicas ?? 0 },
+    status: { replicas: d.status?.replicas ?? 0, selector: selectorString(d.spec?.selector) },
+  };
+}
+
+export class ApiHttpServer {
+  private readonly registry: Registry;
+  private readonly log: Log;
+  private readonly servers: Server[] = [];
+  private readonly watches = new Set<() => void>();
+
+  constructor(private readonly opts: ServerOptions) {
+    this.registry = opts.registry;
+    this.log = opts.log;
+  }
+
+  async start(): Promise<RunningServer> {
+    const running: RunningServer = { close: () => this.close() };
+    if (this.opts.listen) {
+      const m = this.opts.listen.match(/^\[?([^\]]*?)\]?:(\d+)$/);
+      if (!m) throw new Error(`--listen "${this.opts.listen}" is not ip:port`);
+      const server = this.newServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(Number(m[2]), m[1] || '0.0.0.0', () => resolve());
+      });
+      const addr = server.address();
+      if (addr && typeof addr === 'object') {
+        running.port = addr.port;
+        const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+        running.url = `http://${host}:${addr.port}`;
+      }
+    }
+    if (this.opts.socket) {
+      const path = this.opts.socket;
+      mkdirSync(dirname(path), { recursive: true });
+      // A socket file left by a previous run would make listen() fail with EADDRINUSE.
+      if (existsSync(path)) unlinkSync(path);
+      const server = this.newServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => resolve());
+      });
+      chmodSync(path, 0o660);
+      running.socket = path;
+    }
+    return running;
+  }
+
+  private newServer(): Server {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((e) => this.fail(res, e, req));
+    });
+    server.keepAliveTimeout = 65_000;
+    this.servers.push(server);
+    return server;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.watches]) stop();
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeAllConnections?.();
+          }),
+      ),
+    );
+    if (this.opts.socket && existsSync(this.opts.socket)) unlinkSync(this.opts.socket);
+  }
+
+  private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
+    const err = e instanceof ApiError ? e : internalError((e as Error)?.message ?? String(e));
+    if (!(e instanceof ApiError)) this.log(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
+    else if (req.method !== 'GET' && err.code !== 404 && err.code !== 409) this.log(`apiserver: ${req.method} ${req.url} rejected: ${err.status.message}`);
+    if (res.headersSent) res.end();
+    else sendStatus(res, err.status);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://apiserver');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const q = url.searchParams;
+    if (['/healthz', '/livez', '/readyz'].includes(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      return;
+    }
+    if (path === '/version') {
+      return sendJSON(res, 200, { ...KUBE_VERSION, gitCommit: '', gitTreeState: 'clean', buildDate: '', goVersion: `node${process.versions.node}`, compiler: 'svclab', platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}` });
+    }
+    if (path === '/api') {
+      return sendJSON(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.opts.advertise ?? this.opts.listen ?? '' }] });
+    }
+    if (path === '/apis') return sendJSON(res, 200, groupList());
+    const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
+    if (gv) {
+      const list = resourceList(gv);
+      return list ? sendJSON(res, 200, list) : sendStatus(res, notFoundPath().status);
+    }
+    const p = parseResourcePath(path);
+    if (!p) return sendStatus(res, notFoundPath().status);
+    const r = p.resource;
+    const ns = r.namespaced ? p.namespace : undefined;
+    const dryRun = q.getAll('dryRun').includes('All');
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' && (p.watchPrefix || truthy(q.get('watch')))) return this.watch(req, res, p, q);
+    if (p.subresource && !['status', 'scale'].includes(p.subresource)) return sendStatus(res, notFoundPath().status);
+    if (p.subresource === 'scale' && r.kind !== 'Deployment') return sendStatus(res, notFoundPath().status);
+    const sub = p.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
+
+    switch (method) {
+      case 'GET': {
+        if (!p.name) {
+          const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
+          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+        }
+        const obj = this.registry.get(r.kind, ns, p.name);
+        return sendJSON(res, 200, p.subresource === 'scale' ? scaleOf(obj) : obj);
+      }
+      case 'POST': {
+        if (p.name) throw methodNotAllowed();
+        const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
+        if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+        if (body.kind && body.kind !== r.kind) throw badRequest(`the kind of the object (${body.kind}) does not match the resource (${r.kind})`);
+        return sendJSON(res, 201, this.registry.create(r.kind, ns ?? body.metadata?.namespace, body, { dryRun }));
+      }
+      case 'PUT': {
+        if (!p.name) throw methodNotAllowed();
+        const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
+        if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+        if (p.subresource === 'scale') return sendJSON(res, 200, this.putScale(r, ns, p.name, body, dryRun));
+        return sendJSON(res, 200, this.registry.update(r.kind, ns, p.name, body, { ...sub, dryRun }));
+      }
+      case 'PATCH': {
+        if (!p.name) throw methodNotAllowed();
+        const type = patchTypeOf(req.headers['content-type']);
+        const patch = parseBody(await readBody(req), 'application/json');
+        if (p.subresource === 'scale') {
+          const scale = applyPatch(scaleOf(this.registry.get(r.kind, ns, p.name)), patch, type === 'strategic' ? 'merge' : type) as KObj;
+          return sendJSON(res, 200, this.putScale(r, ns, p.name, { ...scale, metadata: { ...scale.metadata, resourceVersion: (patch as KObj)?.metadata?.resourceVersion } }, dryRun));
+        }
+        return sendJSON(res, 200, this.registry.patch(r.kind, ns, p.name, patch, type, { ...sub, dryRun }));
+      }
+      case 'DELETE': {
+        const body = (parseBody(await readBody(req), 'application/json') ?? {}) as Record<string, unknown>;
+        const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
+        const opts = {
+          gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
+          propagationPolicy: (q.get('propagationPolicy') ?? body.propagationPolicy) as string | undefined,
+          preconditions: body.preconditions as { uid?: string; resourceVersion?: string } | undefined,
+          dryRun,
+        };
+        if (!p.name) {
+          const items = this.registry.deleteCollection(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') }, opts);
+          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.registry.store.resourceVersion) }, items });
+        }
+        if (p.subresource) throw methodNotAllowed();
+        return sendJSON(res, 200, this.registry.delete(r.kind, ns, p.name, opts));
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private putScale(r: ApiResource, ns: string | undefined, name: string, scale: KObj, dryRun: boolean): unknown {
+    const replicas = scale.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) throw badRequest(`invalid replicas ${JSON.stringify(replicas)}: must be a non-negative integer`);
+    const cur = this.registry.get(r.kind, ns, name);
+    const expect = scale.metadata?.resourceVersion;
+    if (expect && expect !== cur.metadata.resourceVersion) throw conflict(r, name);
+    const next = { ...structuredClone(cur), spec: { ...structuredClone(cur.spec), replicas } };
+    return scaleOf(this.registry.update(r.kind, ns, name, next, { dryRun }));
+  }
+
+  /**
+   * A watch: events after resourceVersion N (or, without N / with "0", ADDED
+   * for what exists now, then changes), one JSON object per line. A watch from
+   * a version older than the kept history gets one ERROR event with a 410
+   * Expired Status, as a real apiserver's watch cache sends it, and ends.
+   */
+  private watch(req: IncomingMessage, res: ServerResponse, p: ParsedPath, q: URLSearchParams): void {
+    const r = p.resource;
+    const ns = r.namespaced ? p.namespace : undefined;
+    const labels = parseLabelSelector(q.get('labelSelector'));
+    const fields = parseFieldSelector(q.get('fieldSelector'), r.kind);
+    const matches = (o: KObj | undefined) =>
+      Boolean(o) && (ns === undefined || o!.metadata.namespace === ns) && (!p.name || o!.metadata.name === p.name) && labels(o!.metadata.labels) && fields(o!);
+    const rvText = q.get('resourceVersion') ?? '';
+    if (rvText && rvText !== '0' && !/^\d+$/.test(rvText)) throw badRequest(`invalid resource version: ${rvText}`);
+
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.socket?.setNoDelay(true);
+    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const onEvent = (e: StoreEvent) => {
+      const now = matches(e.object);
+      const before = e.type === 'MODIFIED' ? matches(e.prev) : now;
+      // An object entering or leaving a filtered watch shows up as ADDED / DELETED (upstream's cacher does the same).
+      if (e.type === 'MODIFIED') {
+        if (now && before) send('MODIFIED', e.object);
+        else if (now) send('ADDED', e.object);
+        else if (before) send('DELETED', e.object);
+      } else if (now) send(e.type, e.object);
+    };
+    const timers: NodeJS.Timeout[] = [];
+    let unsubscribe = () => {};
+    const stop = () => {
+      unsubscribe();
+      for (const t of timers) clearInterval(t);
+      this.watches.delete(stop);
+      if (!res.writableEnded) res.end();
+    };
+    this.watches.add(stop);
+    req.on('close', stop);
+    res.on('error', stop);
+    try {
+      if (!rvText || rvText === '0') {
+        for (const o of this.registry.store.list(r.kind, ns).items) if (matches(o)) send('ADDED', o);
+        unsubscribe = this.registry.store.watch(r.kind, undefined, onEvent);
+      } else {
+        unsubscribe = this.registry.store.watch(r.kind, Number(rvText), onEvent);
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      send('ERROR', e.status);
+      stop();
+      return;
+    }
+    const timeout = Number(q.get('timeoutSeconds'));
+    if (timeout > 0) timers.push(setTimeout(stop, timeout * 1000));
+    if (truthy(q.get('allowWatchBookmarks'))) {
+      const every = this.opts.bookmarkIntervalMs ?? 60_000;
+      // Every event up to the store's current revision has been sent, so that revision is a safe resume point.
+      timers.push(setInterval(() => send('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.registry.store.resourceVersion) } }), every));
+    }
+  }
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  return new ApiHttpServer(opts).start();
+}
