@@ -1,5 +1,5 @@
 // A node of the netns driver: a network namespace on this host. Commands and
-// daemons enter it with `ip netns exec` (which also bind-mounts
+// commands enter it with `ip netns exec` (which also bind-mounts
 // /etc/netns/<ns>/* over /etc and remounts /sys for that namespace); files are
 // the host's, since namespaces share the filesystem.
 import { spawn } from 'node:child_process';
@@ -44,7 +44,10 @@ export class NetnsNode implements LabNode {
     try {
       // detached: setsid(2), so the daemon has its own session and process
       // group and survives the CLI; unref lets the CLI exit while it runs.
-      child = spawn('ip', ['netns', 'exec', this.netns, ...argv], {
+      // nsenter, not `ip netns exec`: the latter gives the daemon a private mount
+      // namespace, so pod namespaces a kubelet makes (`ip netns add` mounts them on
+      // /run/netns) would be invisible to the host and to `svclab exec`/`down`.
+      child = spawn('nsenter', [`--net=${this.netnsPath}`, '--', ...argv], {
         detached: true,
         stdio: ['ignore', fd, fd],
         env: { ...process.env, ...env },
@@ -56,7 +59,7 @@ export class NetnsNode implements LabNode {
       child.once('error', (err) => reject(new CommandError(argv, null, err.message, this.name)));
       child.once('spawn', () => resolve(child.pid!));
     });
-    // `ip netns exec` execs the program in place (same pid), so a missing
+    // nsenter execs the program in place (same pid), so a missing
     // binary or a crash on start shows up as an early failing exit of this pid.
     const early = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), DAEMON_SETTLE_MS);

@@ -27,7 +27,9 @@ export type NetnsAction =
   /** Lines for `ip -n <netns> -batch -`. */
   | { kind: 'ip'; netns: string; lines: string[]; phase: string; detail: string }
   /** `ip netns exec <netns> sysctl -w k=v …`. */
-  | { kind: 'sysctl'; netns: string; values: [string, string][]; phase: string; detail: string };
+  | { kind: 'sysctl'; netns: string; values: [string, string][]; phase: string; detail: string }
+  /** Lines for `ip netns exec <netns> iptables-restore --noflush`. */
+  | { kind: 'iptables'; netns: string; lines: string[]; phase: string; detail: string };
 
 export interface NetnsPlan {
   lab: string;
@@ -61,6 +63,10 @@ export const NODE_SYSCTLS: [string, string][] = [
  * The node network is a plain L2 switch plus a gateway address: bridged frames
  * must not run through its (empty) iptables and conntrack.
  */
+/** The gateway's catch-all: a table after main (32766) whose only route makes every address local. */
+const NOWHERE_TABLE = 100;
+const NOWHERE_RULE_PREF = 32800;
+
 export const NETWORK_SYSCTLS: [string, string][] = [
   ['net.ipv4.ip_forward', '1'],
   ['net.bridge.bridge-nf-call-iptables', '0'],
@@ -87,6 +93,34 @@ export function planNetns(layout: NetnsLayout): NetnsPlan {
       lines: ['link set lo up', 'link add name br0 type bridge', `addr add ${gateway}/${net.prefix} dev br0`, 'link set br0 up'],
     },
     { kind: 'sysctl', netns: network, values: NETWORK_SYSCTLS, phase: 'network', detail: 'forwarding' },
+    // The node network has no outside. Its gateway knows the pod routes (as a
+    // host-gw router would) and takes every other destination as its own (a
+    // local route in a table consulted after main) only to refuse it: a
+    // connection to an address nobody owns — a deleted Service's ClusterIP —
+    // fails at once with "connection refused" instead of hanging.
+    {
+      kind: 'ip',
+      netns: network,
+      phase: 'network',
+      detail: 'pod routes, nowhere else',
+      lines: [
+        ...layout.nodes.map((n) => `route add ${cidrString(parseCidr(n.podCIDR))} via ${normalizeIP(n.ip)} dev br0`),
+        `route add local 0.0.0.0/0 dev lo table ${NOWHERE_TABLE}`,
+        `rule add pref ${NOWHERE_RULE_PREF} table ${NOWHERE_TABLE}`,
+      ],
+    },
+    {
+      kind: 'iptables',
+      netns: network,
+      phase: 'network',
+      detail: 'refuse what would leave the lab',
+      lines: [
+        '*filter',
+        '-A INPUT -p tcp -m comment --comment "svclab: the lab network has no outside" -j REJECT --reject-with tcp-reset',
+        '-A INPUT -m comment --comment "svclab: the lab network has no outside" -j REJECT',
+        'COMMIT',
+      ],
+    },
   ];
   for (const m of members) {
     const phase = m.node ? 'node' : 'external';
@@ -133,6 +167,7 @@ export function renderNetnsPlan(plan: NetnsPlan): string {
   for (const a of plan.actions) {
     if (a.kind === 'netns') out.push(`ip netns add ${a.netns}`);
     else if (a.kind === 'ip') out.push(`ip -n ${a.netns} -batch -`, ...a.lines.map((l) => `    ${l}`));
+    else if (a.kind === 'iptables') out.push(`ip netns exec ${a.netns} iptables-restore --noflush`, ...a.lines.map((l) => `    ${l}`));
     else out.push(`ip netns exec ${a.netns} sysctl -w ${a.values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   return out.join('\n') + '\n';

@@ -108,6 +108,9 @@ async function apply(action: NetnsAction): Promise<void> {
     case 'ip':
       await run(['ip', '-n', action.netns, '-batch', '-'], { input: action.lines.join('\n') + '\n', where });
       return;
+    case 'iptables':
+      await run(['ip', 'netns', 'exec', action.netns, 'iptables-restore', '--noflush'], { input: action.lines.join('\n') + '\n', where });
+      return;
     case 'sysctl':
       // `sysctl -w` inside the namespace: these keys are per namespace, the host's stay as they are.
       await run(['ip', 'netns', 'exec', action.netns, 'sysctl', '-q', '-w', ...action.values.map(([k, v]) => `${k}=${v}`)], { where });

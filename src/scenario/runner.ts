@@ -39,6 +39,8 @@ type Item = Record<string, any> & { step?: string; assert?: string; name?: strin
 const DEFAULT_ASSERT_TIMEOUT_S = 30;
 
 export function itemTitle(item: Item): string {
+  // A delete step's `name` is the object's name, not a title.
+  if (item.step === 'delete') return `delete ${item.kind.toLowerCase()}/${item.name}`;
   if (item.name) return item.name;
   const t = item.assert ?? item.step ?? '?';
   const bits = [item.service, item.to && `→ ${item.to}`, item.deployment && `${item.deployment}=${item.replicas}`, item.kind && `${item.kind}/${item.name ?? ''}`]

@@ -4,6 +4,7 @@
 import type { ScenarioContext, Target } from '../context.ts';
 import { resolveTarget, runIn, describeTarget, destinations } from '../context.ts';
 import { CheckFailed } from '../retry.ts';
+import type { Service } from '../../k8s/objects.ts';
 
 export type Via = 'sql' | 'http' | 'tcp';
 
@@ -37,6 +38,14 @@ async function oneRequest(ctx: ScenarioContext, spec: ReachSpec, host: string, p
   return { ok: res.result === 'connected', who: '', error: res.result ?? r.stderr };
 }
 
+/** The Service a host names: "db-service", "db-service.default…", or a ClusterIP. */
+async function serviceForHost(ctx: ScenarioContext, host: string): Promise<string> {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(host)) return host.split('.')[0];
+  const svc = (await ctx.api.list<Service>('Service')).find((s) => s.spec?.clusterIP === host);
+  if (!svc) throw new CheckFailed(`no Service has ClusterIP ${host}: say which with service:`);
+  return svc.metadata!.name!;
+}
+
 export async function checkReach(ctx: ScenarioContext, spec: ReachSpec): Promise<string> {
   const lines: string[] = [];
   for (const dest of await destinations(ctx, spec.to, spec.service, spec.namespace)) {
@@ -57,7 +66,7 @@ async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, por
   if (spec.via !== 'tcp' && spec.backends !== undefined) {
     let want: number;
     if (spec.backends === 'all') {
-      const svc = spec.service ?? host.split('.')[0];
+      const svc = spec.service ?? (await serviceForHost(ctx, host));
       const eps = await ctx.api.endpointsOf(svc, spec.namespace);
       want = new Set(eps.filter((e) => e.ready).map((e) => e.ip)).size;
       if (want === 0) throw new CheckFailed(`service ${svc} has no ready endpoints to compare with`);
