@@ -33,7 +33,7 @@ export interface ExpectedServicePort {
   nodePort: number;
   externalTrafficPolicy: string;
   /** ready endpoint IPs from the API, with the target port */
-  endpoints: { ip: string; port: number }[];
+  endpoints: { ip: string; port: number; nodeName: string }[];
 }
 
 /** What the rules should contain, from the API (the control plane's view). */
@@ -54,7 +54,7 @@ async function expected(ctx: ScenarioContext, spec: ProxyRulesSpec): Promise<Exp
     protocol: p.protocol ?? 'TCP',
     nodePort: p.nodePort ?? 0,
     externalTrafficPolicy: svc.spec?.externalTrafficPolicy ?? 'Cluster',
-    endpoints: eps.map((e) => ({ ip: e.ip, port: e.port })),
+    endpoints: eps.map((e) => ({ ip: e.ip, port: e.port, nodeName: e.nodeName })),
   };
 }
 
@@ -84,7 +84,9 @@ export async function checkProxyRules(ctx: ScenarioContext, spec: ProxyRulesSpec
       default: throw new CheckFailed(`no rule check for mode ${ctx.mode}`);
     }
   }
-  return `${nodes.map((n) => n.name).join(', ')}: ${summaries[0]}`;
+  // One line when every node agrees (the usual case), else one per node.
+  if (summaries.every((x) => x === summaries[0])) return `${nodes.map((n) => n.name).join(', ')}: ${summaries[0]}`;
+  return nodes.map((n, i) => `${n.name}: ${summaries[i]}`).join('\n    ');
 }
 
 async function iptablesSave(node: LabNode): Promise<SavedDump> {
@@ -140,23 +142,41 @@ async function checkIptablesNode(node: LabNode, spec: ProxyRulesSpec, want: Expe
   const missing = [...wantTo].filter((x) => !dnat.has(x));
   if (missing.length) throw new CheckFailed(`${node.name}: no KUBE-SEP DNATs to ${missing.join(', ')} (the rules DNAT to ${[...dnat].join(', ')})`);
   const probs = sepJumps.slice(0, -1).map((r) => r.args[r.args.indexOf('--probability') + 1]);
-  const np = spec.nodePort ? `; ${checkIptablesNodePort(node, dump, w, svcChain)}` : '';
+  const np = spec.nodePort ? `; ${await checkIptablesNodePort(node, dump, w, svcChain)}` : '';
   return `KUBE-SERVICES ${w.clusterIP}:${w.port} → ${svcChain} → ${sepJumps.length} KUBE-SEP${probs.length ? ` (probability ${probs.join(', ')})` : ''} → DNAT ${[...dnat].join(', ')}${np}`;
 }
 
-/** KUBE-NODEPORTS --dport N → KUBE-EXT → (masquerade) → KUBE-SVC (Cluster) or KUBE-SVL (Local). */
-function checkIptablesNodePort(node: LabNode, dump: SavedDump, w: ExpectedServicePort, svcChain: string): string {
+/**
+ * KUBE-NODEPORTS --dport N → KUBE-EXT → (masquerade) → KUBE-SVC (Cluster), or
+ * → KUBE-SVL when this node runs an endpoint (Local); a Local node without one
+ * drops the NodePort in filter KUBE-EXTERNAL-SERVICES instead.
+ */
+async function checkIptablesNodePort(node: LabNode, dump: SavedDump, w: ExpectedServicePort, svcChain: string): Promise<string> {
   if (!w.nodePort) throw new CheckFailed(`service ${w.ns}/${w.name} has no nodePort`);
   const np = findChain(dump, 'nat', 'KUBE-NODEPORTS');
-  const extChain = externalChainName(w.key, w.protocol.toLowerCase());
+  const proto = w.protocol.toLowerCase();
+  const extChain = externalChainName(w.key, proto);
   const hook = np?.rules.find((r) => r.jump === extChain && r.args.includes(String(w.nodePort)));
   if (!hook) throw new CheckFailed(`${node.name}: KUBE-NODEPORTS has no --dport ${w.nodePort} jump to ${extChain}`);
   const ext = findChain(dump, 'nat', extChain);
   if (!ext) throw new CheckFailed(`${node.name}: chain ${extChain} does not exist`);
-  const local = w.externalTrafficPolicy === 'Local';
-  const want = local ? localPolicyChainName(w.key, w.protocol.toLowerCase()) : svcChain;
-  if (!ext.rules.some((r) => r.jump === want)) throw new CheckFailed(`${node.name}: ${extChain} does not jump to ${want}`);
   const masq = ext.rules.some((r) => r.jump === 'KUBE-MARK-MASQ');
-  if (!local && !masq) throw new CheckFailed(`${node.name}: ${extChain} does not mark external traffic for masquerade (eTP Cluster)`);
-  return `KUBE-NODEPORTS :${w.nodePort} → ${extChain}${masq ? ' (KUBE-MARK-MASQ)' : ''} → ${want}`;
+  if (w.externalTrafficPolicy !== 'Local') {
+    if (!ext.rules.some((r) => r.jump === svcChain)) throw new CheckFailed(`${node.name}: ${extChain} does not jump to ${svcChain}`);
+    if (!masq) throw new CheckFailed(`${node.name}: ${extChain} does not mark external traffic for masquerade (eTP Cluster)`);
+    return `KUBE-NODEPORTS :${w.nodePort} → ${extChain} (KUBE-MARK-MASQ) → ${svcChain}`;
+  }
+  const svl = localPolicyChainName(w.key, proto);
+  const hasLocal = w.endpoints.some((e) => e.nodeName === node.name);
+  const jumpsSvl = ext.rules.some((r) => r.jump === svl);
+  if (hasLocal) {
+    if (!jumpsSvl) throw new CheckFailed(`${node.name} runs an endpoint but ${extChain} does not jump to ${svl}`);
+    return `KUBE-NODEPORTS :${w.nodePort} → ${extChain} → ${svl} (local endpoints only, client address kept)`;
+  }
+  if (jumpsSvl) throw new CheckFailed(`${node.name} runs no endpoint, yet ${extChain} jumps to ${svl}`);
+  const filter = await node.exec(['iptables-save', '-t', 'filter'], { allowFailure: true });
+  const ext2 = findChain(parseIptablesSave(filter.stdout), 'filter', 'KUBE-EXTERNAL-SERVICES');
+  const drop = ext2?.rules.find((r) => r.target === 'DROP' && r.args.includes(String(w.nodePort)) && /has no local endpoints/.test(r.comment ?? ''));
+  if (!drop) throw new CheckFailed(`${node.name} runs no endpoint of ${w.key}, but filter KUBE-EXTERNAL-SERVICES has no DROP for :${w.nodePort}`);
+  return `${node.name}: no local endpoint → filter KUBE-EXTERNAL-SERVICES DROPs :${w.nodePort} ("${drop.comment}")`;
 }
