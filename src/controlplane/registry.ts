@@ -225,19 +225,20 @@ export class Registry {
     if (kind === 'Namespace') return this.beginNamespaceDeletion(obj);
     const grace = this.strategy(kind).gracePeriod?.(obj, opts.gracePeriodSeconds ?? undefined);
     if (grace !== undefined && grace > 0) return this.deleteGracefully(kind, obj, grace);
-    if (obj.metadata.finalizers?.length) return this.markDeleting(kind, obj, 0);
+    if (obj.metadata.finalizers?.length) return this.markDeleting(obj, 0);
     return this.remove(kind, obj);
   }
 
-  private markDeleting(kind: string, obj: KObj, grace: number): KObj {
+  private markDeleting(obj: KObj, grace: number): KObj {
     if (obj.metadata.deletionTimestamp && (obj.metadata.deletionGracePeriodSeconds ?? 0) <= grace) return obj;
     const at = new Date(this.now().getTime() + grace * 1000);
     return this.store.update({ ...obj, metadata: { ...obj.metadata, deletionTimestamp: rfc3339(at), deletionGracePeriodSeconds: grace } });
   }
 
   private deleteGracefully(kind: string, obj: KObj, grace: number): KObj {
-    const marked = this.markDeleting(kind, obj, grace);
-    const remaining = Math.max(0, Date.parse(marked.metadata.deletionTimestamp!) - this.now().getTime());
+    const marked = this.markDeleting(obj, grace);
+    // deletionTimestamp has whole seconds; a fresh mark waits the full grace period rather than up to a second less.
+    const remaining = marked === obj ? Math.max(0, Date.parse(marked.metadata.deletionTimestamp!) - this.now().getTime()) : grace * 1000;
     this.scheduleRemoval(kind, marked, remaining);
     return marked;
   }
