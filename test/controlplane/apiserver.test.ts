@@ -220,6 +220,24 @@ test('a pod goes by itself when its grace period ends', async () => {
   await until('the pod to go', async () => !(await tcp.getOrUndefined(`${PODS}/short`)), 3000);
 });
 
+test('a strategic merge patch (kubectl apply) merges service ports by port and keeps the nodePort', async () => {
+  const s = await tcp.create(SVC, { metadata: { name: 'smp' }, spec: { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] } });
+  const p = await tcp.patch(`${SVC}/smp`, { spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 443, $patch: 'delete' }] } }, 'strategic');
+  assert.equal(p.spec.ports, [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort: s.spec.ports[0].nodePort }]);
+  await tcp.delete(`${SVC}/smp`);
+});
+
+test('discovery documents list the served resources and subresources', async () => {
+  const core = await tcp.get('/api/v1');
+  const names = core.resources.map((r: { name: string }) => r.name);
+  for (const n of ['services', 'services/status', 'pods', 'pods/status', 'endpoints', 'nodes', 'namespaces']) assert.ok(names.includes(n), n);
+  const groups = (await tcp.get('/apis')).groups.map((g: { name: string }) => g.name).sort();
+  assert.equal(groups, ['apps', 'discovery.k8s.io', 'networking.k8s.io']);
+  const apps = (await tcp.get('/apis/apps/v1')).resources.map((r: { name: string }) => r.name);
+  assert.ok(apps.includes('deployments/scale'));
+  assert.is((await tcp.get('/api')).serverAddressByClientCIDRs[0].serverAddress, '192.168.49.2:6443');
+});
+
 test('a label selector and a merge patch work like kubectl expects', async () => {
   await tcp.create(SVC, { metadata: { name: 'sel-a', labels: { app: 'x', env: 'prod' } }, spec: { ports: [{ port: 80 }] } });
   await tcp.create(SVC, { metadata: { name: 'sel-b', labels: { app: 'y' } }, spec: { ports: [{ port: 80 }] } });
