@@ -48,9 +48,20 @@ export async function checkNftRules(node: LabNode, spec: ProxyRulesSpec, want: E
     const nel = findElements(view, 'service-nodeports', { key: nkey })[0];
     if (!nel?.value) throw new CheckFailed(`${node.name}: service-nodeports has no element ${nkey}`);
     const ext = nel.value.replace(/^goto\s+/, '');
-    const next = w.externalTrafficPolicy === 'Local' ? /goto local-|jump local-/ : new RegExp(`goto ${svcChain.replace(/[/.]/g, '\\$&')}`);
-    if (!chainRules(view, ext).some((t) => next.test(t))) throw new CheckFailed(`${node.name}: ${ext} does not lead to the ${w.externalTrafficPolicy === 'Local' ? 'local' : 'service'} chain: ${chainRules(view, ext).join(' | ')}`);
-    np = `; service-nodeports ${nkey} → ${ext}`;
+    const local = w.externalTrafficPolicy === 'Local';
+    const hasLocal = w.endpoints.some((e) => e.nodeName === node.name);
+    const leadsLocal = chainRules(view, ext).some((t) => /(goto|jump) local-/.test(t));
+    if (local && !hasLocal) {
+      // No local endpoint: upstream sends external traffic nowhere (no local- chain) and lists the port in no-endpoint-nodeports.
+      if (leadsLocal) throw new CheckFailed(`${node.name} runs no endpoint, yet ${ext} leads to a local- chain`);
+      const drop = findElements(view, 'no-endpoint-nodeports', { key: nkey })[0];
+      if (!drop) throw new CheckFailed(`${node.name} runs no endpoint of ${w.key}, but no-endpoint-nodeports has no ${nkey}`);
+      np = `; ${node.name}: no local endpoint → no-endpoint-nodeports ${nkey} : ${drop.value}`;
+    } else {
+      const next = local ? /(goto|jump) local-/ : new RegExp(`goto ${svcChain.replace(/[/.]/g, '\\$&')}`);
+      if (!chainRules(view, ext).some((t) => next.test(t))) throw new CheckFailed(`${node.name}: ${ext} does not lead to the ${local ? 'local' : 'service'} chain: ${chainRules(view, ext).join(' | ')}`);
+      np = `; service-nodeports ${nkey} → ${ext}${local ? ' → local- chain (local endpoints only)' : ''}`;
+    }
   }
   return `service-ips ${key} → ${svcChain} → ${epChains.length} endpoint chain(s)${epChains.length > 1 ? ' (numgen random)' : ''} → dnat ${[...dnat].join(', ')}${np}`;
 }
