@@ -1,0 +1,58 @@
+// Runs the real `svclab` CLI (the built bundle) as a user would, and makes
+// per-test copies of lab files under a unique lab name so tests never clash
+// with a lab someone has up on the same machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+
+export const ROOT = resolve(new URL('../../..', import.meta.url).pathname);
+export const BIN = join(ROOT, 'bin', 'svclab.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function svclab(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? 137, stdout, stderr });
+    });
+  });
+}
+
+/** A copy of labs/<file> named `name`, in a temp dir (apply-step files are resolved from the original dir). */
+export function labCopy(file: string, name: string): string {
+  const src = join(ROOT, 'labs', file);
+  const doc = parseDocument(readFileSync(src, 'utf8'));
+  doc.setIn(['metadata', 'name'], name);
+  const dir = mkdtempSync(join(tmpdir(), 'svclab-test-'));
+  const out = join(dir, file);
+  writeFileSync(out, doc.toString());
+  return out;
+}
+
+/** Why these integration tests cannot run here, or undefined if they can. */
+export function cannotRun(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (labs create network namespaces)';
+  if (!existsSync(join(ROOT, 'dist', 'svclab.mjs'))) return 'dist/svclab.mjs is missing (npm run build)';
+  for (const tool of ['/usr/lib/cni/bridge', '/usr/sbin/mariadbd', '/usr/sbin/nginx', '/usr/sbin/dnsmasq', '/usr/bin/curl']) {
+    if (!existsSync(tool)) return `${tool} is missing (sudo bash scripts/setup.sh)`;
+  }
+  if (spawnSync('ip', ['netns', 'list']).status !== 0) return '`ip netns` does not work here';
+  return undefined;
+}
+
+export function uniqueLabName(base: string): string {
+  return `${base}-${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 30);
+}
