@@ -92,7 +92,7 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress): Pr
   const api = labApi(rec, nodes);
   await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
     await cp.startDaemon([nodeBin, bundle, ...apiServerArgv(layout, stateDir, rec.apiSocket)], join(stateDir, 'logs', 'apiserver.log'));
-    await waitFor('the API server', 20_000, async () => (await api.client.healthy()) || undefined);
+    await waitFor('the API server', 20_000, async () => (await api.client.request('GET', '/healthz'), true));
   }, `(API on ${cp.ip}:6443, service CIDR ${layout.serviceCIDR})`);
 
   await progress.phase(`Starting kubelet and kube-proxy (${mode} mode) on every node`, async () => {
