@@ -49,9 +49,17 @@ async function main(argv: string[]): Promise<number> {
     lazy(() => import('./commands/exec.ts')),
     lazy(() => import('./commands/proxy.ts')),
     lazy(() => import('./commands/schema.ts')),
+    lazy(() => import('./commands/apply.ts')),
+    lazy(() => import('./commands/delete.ts')),
+    lazy(() => import('./commands/expose.ts')),
+    lazy(() => import('./commands/create.ts')),
+    lazy(() => import('./commands/scale.ts')),
+    lazy(() => import('./commands/describe.ts')),
+    lazy(() => import('./commands/doctor.ts')),
   ]);
   program.exitOverride();
-  await program.parseAsync(argv);
+  // `--report junit FILE` (two arguments) as well as `--report junit:FILE`.
+  await program.parseAsync((await import('../scenario/report.ts')).normalizeReportArgs(argv));
   return Number(process.exitCode ?? 0);
 }
 
