@@ -34,7 +34,8 @@ export function iptablesBinaries(backend?: 'nft' | 'legacy'): IptablesBinaries {
 
 /** The rule's arguments after the chain name, as upstream passes them to EnsureRule. */
 export function jumpRuleArgs(j: JumpRule): string[] {
-  return [...(j.match ?? []), '-m', 'comment', '--comment', j.comment, '-j', j.to];
+  // kubelet's KUBE-FIREWALL jumps, which kube-proxy duplicates, carry no comment.
+  return [...(j.match ?? []), ...(j.comment ? ['-m', 'comment', '--comment', j.comment] : []), '-j', j.to];
 }
 
 /** Adds each jump that is not there yet; returns how many were added. */

@@ -6,7 +6,8 @@ import type { ProxyBackend, SyncOutcome } from '../proxier.ts';
 import type { ProxyMetrics } from '../metrics.ts';
 import { run } from '../../util/exec.ts';
 import { renderIptables } from './render.ts';
-import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES, jumpRuleArgv, type JumpRule } from './jumps.ts';
+import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES } from './jumps.ts';
+import { deleteJumpRules, ensureJumpRules, type CommandRunner } from '../jump-rules.ts';
 import { chainNames, parseIptablesSave } from './save-parse.ts';
 
 export type IptablesFlavor = 'nft' | 'legacy';
@@ -16,6 +17,9 @@ export function iptablesTools(flavor: IptablesFlavor) {
   const suffix = flavor === 'legacy' ? '-legacy' : '-nft';
   return { iptables: `iptables${suffix}`, restore: `iptables${suffix}-restore`, save: `iptables${suffix}-save` };
 }
+
+/** The proxy runs inside its node: commands run right here unless a test points them elsewhere. */
+const LOCAL: CommandRunner = { name: 'local', exec: (argv, opts) => run(argv, opts) };
 
 /** Upstream checks the canary once per syncPeriod, not on every sync. */
 const CANARY_CHECK_INTERVAL_MS = 10_000;
@@ -27,11 +31,18 @@ export class IptablesBackend implements ProxyBackend {
   /** Service chains the kernel has after our last successful sync: partial syncs delete from these. */
   private activeNatChains = new Set<string>();
   private lastCanaryCheck = 0;
+  private readonly node: CommandRunner;
 
-  constructor(private readonly settings: ProxySettings, opts: { iptablesBackend?: IptablesFlavor; log?: (l: string) => void } = {}) {
+  constructor(
+    private readonly settings: ProxySettings,
+    opts: { iptablesBackend?: IptablesFlavor; log?: (l: string) => void; runner?: CommandRunner; canaryIntervalMs?: number } = {},
+  ) {
     this.tools = iptablesTools(opts.iptablesBackend ?? 'nft');
     this.log = opts.log ?? (() => {});
+    this.node = opts.runner ?? LOCAL;
+    this.canaryIntervalMs = opts.canaryIntervalMs ?? CANARY_CHECK_INTERVAL_MS;
   }
+  private readonly canaryIntervalMs: number;
 
   async setup(): Promise<void> {
     for (const table of CANARY_TABLES) await this.ensureChain(table, CANARY_CHAIN);
@@ -39,10 +50,10 @@ export class IptablesBackend implements ProxyBackend {
   }
 
   async lostState(): Promise<boolean> {
-    if (Date.now() - this.lastCanaryCheck < CANARY_CHECK_INTERVAL_MS) return false;
+    if (Date.now() - this.lastCanaryCheck < this.canaryIntervalMs) return false;
     this.lastCanaryCheck = Date.now();
     for (const table of CANARY_TABLES) {
-      const r = await run([this.tools.iptables, '-w', '-t', table, '-S', CANARY_CHAIN, '1'], { allowFailure: true });
+      const r = await this.node.exec([this.tools.iptables, '-w', '-t', table, '-S', CANARY_CHAIN, '1'], { allowFailure: true });
       if (r.code !== 0) {
         await this.setup(); // recreate the canary (and jumps) before the full resync
         return true;
@@ -57,7 +68,7 @@ export class IptablesBackend implements ProxyBackend {
     if (full) {
       // Upstream ensures the jumps on every full sync and lists the kernel's nat chains to find stale ones.
       await this.ensureJumps();
-      const saved = await run([this.tools.save, '-t', 'nat'], { where: this.settings.nodeName });
+      const saved = await this.node.exec([this.tools.save, '-t', 'nat'], { where: this.settings.nodeName });
       existing = chainNames(parseIptablesSave(saved.stdout), 'nat');
     } else {
       // Partial sync: we know what the last sync left; no iptables-save on the hot path.
@@ -65,7 +76,7 @@ export class IptablesBackend implements ProxyBackend {
     }
     const rules = renderIptables(state, this.settings, { existingNatChains: existing, changed });
     try {
-      await run([this.tools.restore, '-w', '--noflush', '--counters'], { input: rules.text, where: this.settings.nodeName });
+      await this.node.exec([this.tools.restore, '-w', '--noflush', '--counters'], { input: rules.text, where: this.settings.nodeName });
     } catch (err) {
       if (!full) {
         // Upstream: a failed partial restore is counted and followed by a full sync.
@@ -88,10 +99,8 @@ export class IptablesBackend implements ProxyBackend {
 
   /** Upstream CleanupLeftovers: unhook, then flush and delete every kube-proxy chain. */
   async cleanup(): Promise<void> {
-    for (const rule of [...JUMP_RULES]) {
-      await run([this.tools.iptables, ...jumpRuleArgv(rule, '-D')], { allowFailure: true });
-    }
-    const saved = await run([this.tools.save], { allowFailure: true });
+    await deleteJumpRules(this.node, JUMP_RULES, this.tools);
+    const saved = await this.node.exec([this.tools.save], { allowFailure: true });
     const dump = parseIptablesSave(saved.stdout);
     const lines: string[] = [];
     for (const t of dump.tables) {
@@ -99,20 +108,18 @@ export class IptablesBackend implements ProxyBackend {
       if (!kube.length) continue;
       lines.push(`*${t.name}`, ...kube.map((c) => `:${c.name} - [0:0]`), ...kube.map((c) => `-X ${c.name}`), 'COMMIT');
     }
-    if (lines.length) await run([this.tools.restore, '-w', '--noflush'], { input: lines.join('\n') + '\n', allowFailure: true });
+    if (lines.length) await this.node.exec([this.tools.restore, '-w', '--noflush'], { input: lines.join('\n') + '\n', allowFailure: true });
   }
 
   private async ensureChain(table: string, chain: string): Promise<void> {
-    const r = await run([this.tools.iptables, '-w', '-t', table, '-N', chain], { allowFailure: true });
+    const r = await this.node.exec([this.tools.iptables, '-w', '-t', table, '-N', chain], { allowFailure: true });
     if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new Error(`iptables -t ${table} -N ${chain}: ${r.stderr.trim()}`);
   }
 
   private async ensureJumps(): Promise<void> {
-    const rules: JumpRule[] = [...JUMP_RULES, ...(this.settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])];
-    for (const rule of rules) {
-      await this.ensureChain(rule.table, rule.target);
-      const check = await run([this.tools.iptables, ...jumpRuleArgv(rule, '-C')], { allowFailure: true });
-      if (check.code !== 0) await run([this.tools.iptables, ...jumpRuleArgv(rule, '-I')], { where: this.settings.nodeName });
-    }
+    const rules = [...JUMP_RULES, ...(this.settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])];
+    // A jump needs its target chain to exist before the first restore creates it.
+    for (const rule of rules) await this.ensureChain(rule.table, rule.to);
+    await ensureJumpRules(this.node, rules, this.tools);
   }
 }

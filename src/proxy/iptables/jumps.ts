@@ -1,25 +1,17 @@
-// The rules kube-proxy keeps in the built-in chains. They are not part of the
-// restore payload (--noflush must not touch INPUT, PREROUTING, ...): upstream
-// ensures each with `iptables -C` then `iptables -I` (prepend) on every full sync
-// (pkg/proxy/iptables/proxier.go iptablesJumpChains, iptablesKubeletJumpChains).
-import type { TableName } from './ruleset.ts';
+// The rules kube-proxy keeps in the built-in chains in iptables mode. They are
+// not part of the restore payload (--noflush must not touch INPUT, PREROUTING,
+// ...): upstream ensures each with `iptables -C` then `iptables -I` (prepend) on
+// every full sync (pkg/proxy/iptables/proxier.go iptablesJumpChains,
+// iptablesKubeletJumpChains). The mechanism is shared with the other modes
+// (src/proxy/jump-rules.ts); this file holds iptables mode's table of them.
+import { jumpRuleArgs, type JumpRule } from '../jump-rules.ts';
 
-export interface JumpRule {
-  table: TableName;
-  /** Built-in chain the rule is inserted into. */
-  chain: 'INPUT' | 'FORWARD' | 'OUTPUT' | 'PREROUTING' | 'POSTROUTING';
-  /** kube-proxy chain it jumps to (created empty first if missing). */
-  target: string;
-  comment: string;
-  /** Rule words as given to `iptables -I <chain>`: extra matches, comment, `-j target`. */
-  args: string[];
-}
+export type { JumpRule };
 
 const NEW = ['-m', 'conntrack', '--ctstate', 'NEW'];
 
-function jump(table: TableName, chain: JumpRule['chain'], target: string, comment: string, extra: string[] = []): JumpRule {
-  const args = [...extra, ...(comment ? ['-m', 'comment', '--comment', comment] : []), '-j', target];
-  return { table, chain, target, comment, args };
+function jump(table: JumpRule['table'], from: string, to: string, comment: string, match: string[] = []): JumpRule {
+  return { table, from, to, comment, match, position: 'prepend' };
 }
 
 /** In upstream's order; each is prepended, so on a fresh host the last listed per chain ends up first. */
@@ -48,7 +40,7 @@ export const KUBELET_JUMP_RULES: readonly JumpRule[] = [
 export const CANARY_CHAIN = 'KUBE-PROXY-CANARY';
 export const CANARY_TABLES = ['mangle', 'nat', 'filter'] as const;
 
-/** argv for `iptables -w -t <table> -C|-I <chain> <args>`, with the binary chosen by the caller. */
+/** argv for `iptables -w -t <table> -C|-I|-D <chain> <args>`, with the binary chosen by the caller. */
 export function jumpRuleArgv(rule: JumpRule, op: '-C' | '-I' | '-D'): string[] {
-  return ['-w', '-t', rule.table, op, rule.chain, ...rule.args];
+  return ['-w', '-t', rule.table, op, rule.from, ...jumpRuleArgs(rule)];
 }

@@ -7,6 +7,7 @@ import { compareLikeUpstream } from '../../../src/proxy/iptables/compare.ts';
 import { formatFixed10, probability } from '../../../src/proxy/iptables/probability.ts';
 import { masqueradeMark, renderIptables } from '../../../src/proxy/iptables/render.ts';
 import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES, jumpRuleArgv } from '../../../src/proxy/iptables/jumps.ts';
+import { jumpRuleArgs } from '../../../src/proxy/jump-rules.ts';
 import type { IptablesRuleset } from '../../../src/proxy/iptables/ruleset.ts';
 import { buildProxyState } from '../../../src/proxy/model.ts';
 import { golden, makeService, makeSlice, render, upstreamSettings } from './helpers.ts';
@@ -130,14 +131,14 @@ test('an invalid clusterCIDR fails the render instead of the restore', () => {
 
 test('jump rules: the upstream table of built-in chain jumps, ready for iptables -C/-I', () => {
   assert.is(JUMP_RULES.length, 12);
-  const nat = JUMP_RULES.filter((j) => j.table === 'nat').map((j) => `${j.chain}->${j.target}`);
+  const nat = JUMP_RULES.filter((j) => j.table === 'nat').map((j) => `${j.from}->${j.to}`);
   assert.equal(nat, ['OUTPUT->KUBE-SERVICES', 'PREROUTING->KUBE-SERVICES', 'POSTROUTING->KUBE-POSTROUTING']);
-  const ext = JUMP_RULES.find((j) => j.chain === 'INPUT' && j.target === 'KUBE-EXTERNAL-SERVICES')!;
+  const ext = JUMP_RULES.find((j) => j.from === 'INPUT' && j.to === 'KUBE-EXTERNAL-SERVICES')!;
   assert.equal(jumpRuleArgv(ext, '-I'), ['-w', '-t', 'filter', '-I', 'INPUT', '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment',
     'kubernetes externally-visible service portals', '-j', 'KUBE-EXTERNAL-SERVICES']);
-  const hc = JUMP_RULES.find((j) => j.target === 'KUBE-NODEPORTS')!;
-  assert.equal(hc.args, ['-m', 'comment', '--comment', 'kubernetes health check service ports', '-j', 'KUBE-NODEPORTS']);
-  assert.equal(KUBELET_JUMP_RULES.map((j) => j.args), [['-j', 'KUBE-FIREWALL'], ['-j', 'KUBE-FIREWALL']]);
+  const hc = JUMP_RULES.find((j) => j.to === 'KUBE-NODEPORTS')!;
+  assert.equal(jumpRuleArgs(hc), ['-m', 'comment', '--comment', 'kubernetes health check service ports', '-j', 'KUBE-NODEPORTS']);
+  assert.equal(KUBELET_JUMP_RULES.map((j) => jumpRuleArgs(j)), [['-j', 'KUBE-FIREWALL'], ['-j', 'KUBE-FIREWALL']]);
   assert.is(CANARY_CHAIN, 'KUBE-PROXY-CANARY');
   assert.equal([...CANARY_TABLES], ['mangle', 'nat', 'filter']);
 });
