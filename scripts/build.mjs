@@ -10,7 +10,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node18',
-  sourcemap: 'inline',
+  sourcemap: 'linked',
   logLevel: 'warning',
   // Bundled CommonJS deps may call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },

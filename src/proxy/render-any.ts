@@ -44,7 +44,8 @@ export function renderPayload(mode: string, state: ProxyState, settings: ProxySe
     case 'userspace': {
       const ports = new Map<string, number>();
       [...state.services.keys()].sort().forEach((k, i) => ports.set(k, OFFLINE_PROXY_PORT_BASE + i));
-      const text = renderUserspace(state, settings, ports, settings.nodeIPs[0]);
+      // kube-proxy's default --bind-address 0.0.0.0: portals REDIRECT to the proxy port.
+      const text = renderUserspace(state, settings, ports, '0.0.0.0');
       return { text, data: { ports: Object.fromEntries(ports), text } };
     }
   }
