@@ -46,13 +46,30 @@ if [[ -f $conf ]] && ! grep -q '^user = "root"' "$conf"; then
   restart_libvirtd=1
 fi
 
+# svclab's NIC is a tap in the lab's own network namespace, opened by qemu
+# itself (libvirt's <interface> types would create it in the host namespace).
+# libvirt gives qemu a private /dev holding only cgroup_device_acl: libvirt's
+# default list plus /dev/net/tun.
+if [[ -f $conf ]] && ! grep -q '^cgroup_device_acl' "$conf"; then
+  printf '%s\n' '# svclab: lab VMs open their tap (in the lab network namespace) themselves' \
+    'cgroup_device_acl = [ "/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/net/tun" ]' >>"$conf"
+  echo "configured $conf: /dev/net/tun in cgroup_device_acl"
+  restart_libvirtd=1
+fi
+
 mkdir -p /var/cache/svclab/images /var/lib/svclab
 
 if ((start)); then
   # No systemd in containers/CI: start the daemons directly when they are not running.
   if ! pgrep -x virtlogd >/dev/null; then virtlogd -d; fi
   if [[ ${restart_libvirtd:-0} == 1 ]] && pgrep -x libvirtd >/dev/null; then
-    echo "restart libvirtd to pick up $conf (e.g. systemctl restart libvirtd)" >&2
+    if [[ -d /run/systemd/system ]]; then
+      systemctl restart libvirtd
+    elif [[ -f /run/libvirtd.pid ]]; then
+      # Started by hand (no systemd): stop that one daemon by its pid file; started again below.
+      kill "$(cat /run/libvirtd.pid)"
+      for _ in $(seq 50); do pgrep -x libvirtd >/dev/null || break; sleep 0.2; done
+    fi
   fi
   if ! pgrep -x libvirtd >/dev/null; then libvirtd -d; fi
   for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done

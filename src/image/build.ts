@@ -84,6 +84,10 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuiltImage> {
   const work = join(out, `.build-${key}`);
   const root = join(work, 'root');
   const lock = join(work, 'pid');
+  // Downloaded .debs are kept: a rebuild after a recipe change (or in a
+  // classroom that lost its mirror after the first build) fetches only what is new.
+  const debs = join(out, 'debs');
+  mkdirSync(debs, { recursive: true });
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8'));
     if (pid && pid !== process.pid && isAlive(pid)) {
@@ -107,10 +111,10 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuiltImage> {
 
   try {
     await timed('debootstrap', `Debian ${SUITE} minbase from ${mirror}`, () =>
-      run(['debootstrap', '--variant=minbase', '--components=main', SUITE, root, mirror], { where: 'image build', timeoutMs: 30 * 60_000 }));
+      run(['debootstrap', '--variant=minbase', '--components=main', `--cache-dir=${debs}`, SUITE, root, mirror], { where: 'image build', timeoutMs: 30 * 60_000 }));
 
     prepareRoot(root, mirror);
-    await timed('packages', IMAGE_PACKAGES.join(' '), () => withChrootMounts(root, async () => {
+    await timed('packages', IMAGE_PACKAGES.join(' '), () => withChrootMounts(root, debs, async () => {
       const env = { DEBIAN_FRONTEND: 'noninteractive', LANG: 'C', LC_ALL: 'C' };
       await run(['chroot', root, 'apt-get', 'update', '-qq'], { env, where: 'image chroot', timeoutMs: 10 * 60_000 });
       await run(['chroot', root, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends',
@@ -154,10 +158,24 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuiltImage> {
     await removeTree(final);
     renameSync(work, final);
     say('image', `${final} (${(info.imageBytes / 1024 ** 2).toFixed(0)} MiB)`);
+    pruneOtherImages(out, key, say);
     return { ...imageFiles(final), info, cached: false };
   } catch (err) {
     await removeTree(work).catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Images of earlier recipes are ~600 MiB each and nothing in svclab boots them
+ * again (a stack naming an image file points outside the cache), so they go.
+ */
+function pruneOtherImages(out: string, key: string, say: (p: string, d?: string) => void): void {
+  for (const d of readdirSync(out)) {
+    if (d !== key && new RegExp(`^${SUITE}-[0-9a-f]{12}$`).test(d)) {
+      rmSync(join(out, d), { recursive: true, force: true });
+      say('image', `removed the image of an earlier recipe: ${d}`);
+    }
   }
 }
 
@@ -193,7 +211,7 @@ async function installGuestFiles(root: string): Promise<void> {
   await run(['chroot', root, 'passwd', '-d', 'root'], { where: 'image chroot' });
 }
 
-async function withChrootMounts<T>(root: string, fn: () => Promise<T>): Promise<T> {
+async function withChrootMounts<T>(root: string, debs: string, fn: () => Promise<T>): Promise<T> {
   const mounts: string[] = [];
   const mount = async (argv: string[], target: string) => {
     mkdirSync(target, { recursive: true });
@@ -205,6 +223,7 @@ async function withChrootMounts<T>(root: string, fn: () => Promise<T>): Promise<
     await mount(['-t', 'sysfs', 'sysfs'], join(root, 'sys'));
     await mount(['--bind', '/dev'], join(root, 'dev'));
     await mount(['-t', 'devpts', 'devpts'], join(root, 'dev/pts'));
+    await mount(['--bind', debs], join(root, 'var/cache/apt/archives'));
     return await fn();
   } finally {
     for (const m of mounts.reverse()) await run(['umount', '-l', m], { allowFailure: true });

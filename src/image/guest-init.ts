@@ -58,6 +58,14 @@ printf '127.0.0.1 localhost\\n%s %s\\n' "\${ip%/*}" "$host" >/etc/hosts
 [ -n "$ip" ] || printf '127.0.0.1 localhost\\n127.0.1.1 %s\\n' "$host" >/etc/hosts
 echo "$lab" >/run/svclab-lab
 
+# No udev in the image: name the agent's virtio-serial port the way udev would
+# (/dev/virtio-ports/<name>), from sysfs.
+for p in /sys/class/virtio-ports/*; do
+  [ "$(cat "$p/name" 2>/dev/null)" = ${AGENT_PORT} ] || continue
+  mkdir -p /dev/virtio-ports
+  ln -sf "/dev/\${p##*/}" /dev/virtio-ports/${AGENT_PORT}
+done
+
 ip link set lo up
 if [ -n "$ip" ]; then
   ip link set eth0 up

@@ -2,7 +2,7 @@
 // it and then aborts or hangs. The probe boots a 64 KiB "BIOS" whose reset
 // vector writes to qemu's isa-debug-exit port: qemu exits with (v<<1)|1 only if
 // the accelerator really executed guest code. Overridable with SVCLAB_ACCEL.
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../util/exec.ts';
@@ -27,6 +27,9 @@ export async function detectAccel(qemu = 'qemu-system-x86_64'): Promise<Accel> {
   } catch {
     return (cached = 'tcg');
   }
+  // A /dev/kvm without vmx/svm in the CPU flags is a nested setup that passes
+  // the probe below but hangs booting a real kernel (seen on this project's CI).
+  if (!/^flags\s*:.*\b(vmx|svm)\b/m.test(readFileSync('/proc/cpuinfo', 'utf8'))) return (cached = 'tcg');
   const dir = mkdtempSync(join(tmpdir(), 'svclab-kvm-'));
   try {
     writeFileSync(join(dir, 'bios.bin'), probeBios());

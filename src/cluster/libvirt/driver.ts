@@ -6,6 +6,8 @@
 // Backends (see backends.ts): `libvirt` when libvirtd answers, else `qemu`
 // started directly; both run qemu inside the lab's namespace.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../../util/errors.ts';
 import { run } from '../../util/exec.ts';
 import type { DriverProgress } from '../driver.ts';
@@ -39,6 +41,21 @@ export interface VmLab {
 
 const now = () => performance.now();
 
+/** The lab loader's layout names the lab `name`; the driver's own calls use `lab`. */
+export type VmLayoutInput = VmLabLayout | (Omit<VmLabLayout, 'lab'> & { name: string });
+
+function toVmLayout(layout: VmLayoutInput): VmLabLayout {
+  if ('lab' in layout) return layout;
+  const { name, nodeNetwork, gateway, nodes, external } = layout;
+  return { lab: name, nodeNetwork, gateway, nodes, external };
+}
+
+/** dist/svclab.mjs: this file when bundled, else found from the source tree. */
+function defaultBundle(): string {
+  const self = fileURLToPath(import.meta.url);
+  return self.endsWith('.mjs') ? self : join(dirname(self), '..', '..', '..', 'dist', 'svclab.mjs');
+}
+
 export class LibvirtDriver {
   readonly name = 'libvirt' as const;
   /** Seconds per phase of the last `up` (image, network, volumes, boot, configure). */
@@ -56,8 +73,13 @@ export class LibvirtDriver {
     resolveBaseImage(this.opts.image);
   }
 
+  /**
+   * The bundle is copied to the same absolute path inside every VM, so the
+   * argv that start daemons are the same on VMs and on the external client
+   * (a namespace on this host); `node` is Debian's Node 18 in the VMs.
+   */
   runtime(): { nodeBin: string; bundle: string } {
-    return { nodeBin: 'node', bundle: this.opts.bundle ?? '/opt/svclab/svclab.mjs' };
+    return { nodeBin: 'node', bundle: this.opts.bundle ?? defaultBundle() };
   }
 
   async exists(lab: string): Promise<boolean> {
@@ -65,7 +87,8 @@ export class LibvirtDriver {
     return existsSync(`${labStateDir(lab)}/vms`);
   }
 
-  async up(layout: VmLabLayout, progress: DriverProgress = () => {}): Promise<VmLab> {
+  async up(input: VmLayoutInput, progress: DriverProgress = () => {}): Promise<VmLab> {
+    const layout = toVmLayout(input);
     if (await this.exists(layout.lab)) {
       throw new EnvironmentError(`lab ${layout.lab} already has a network or VMs`, `run \`svclab down ${layout.lab}\` first`);
     }
@@ -91,7 +114,8 @@ export class LibvirtDriver {
       });
       const nodes = await phase('boot', 'waiting for the guest agents', () =>
         Promise.all(layout.nodes.map((n) => connectNode(layout.lab, n, this.opts.bootTimeoutMs ?? VM_DEFAULTS.bootTimeoutMs))));
-      const bundle = this.opts.bundle ? { host: this.opts.bundle, guest: this.opts.bundle } : undefined;
+      const file = this.runtime().bundle;
+      const bundle = existsSync(file) ? { host: file, guest: file } : undefined;
       await phase('configure', bundle ? `sysctls, routes, ${bundle.host}` : 'sysctls, routes', () =>
         Promise.all(nodes.map((vm) => configureNode(vm, layout, bundle))));
       return { lab: layout.lab, nodes, external: this.external(layout), backend: backend.kind };
@@ -102,7 +126,8 @@ export class LibvirtDriver {
   }
 
   /** The nodes of a lab that is up (connections open lazily). */
-  async attach(layout: VmLabLayout): Promise<VmLab> {
+  async attach(input: VmLayoutInput): Promise<VmLab> {
+    const layout = toVmLayout(input);
     if (!(await listNetns()).includes(networkNetnsName(layout.lab))) {
       throw new EnvironmentError(`lab ${layout.lab} is not up`, `run \`svclab up ${layout.lab} --driver libvirt\``);
     }

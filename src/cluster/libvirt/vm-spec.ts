@@ -114,11 +114,12 @@ export function domainXml(spec: VmSpec, emulator: string): string {
     </console>
     <memballoon model='none'/>
   </devices>
+  <!-- libvirt does not know this NIC: a fixed PCI slot keeps it clear of the devices libvirt places. -->
   <qemu:commandline>
     <qemu:arg value='-netdev'/>
     <qemu:arg value='tap,id=svclabnet0,ifname=${esc(spec.tap)},script=no,downscript=no'/>
     <qemu:arg value='-device'/>
-    <qemu:arg value='virtio-net-pci,netdev=svclabnet0,mac=${spec.mac}'/>
+    <qemu:arg value='virtio-net-pci,netdev=svclabnet0,mac=${spec.mac},bus=pci.0,addr=0x10'/>
   </qemu:commandline>
 </domain>
 `;
@@ -132,5 +133,13 @@ function cpuXml(spec: VmSpec): string {
 
 /** The emulator wrapper libvirt runs instead of qemu: enter the lab's network namespace, then exec qemu. */
 export function emulatorWrapper(netns: string, qemu = '/usr/bin/qemu-system-x86_64'): string {
-  return `#!/bin/sh\n# svclab: libvirt's emulator for lab VMs; qemu must live in the lab's network namespace.\nexec ip netns exec ${netns} ${qemu} "$@"\n`;
+  return [
+    '#!/bin/sh',
+    "# svclab: libvirt's emulator for lab VMs; qemu must live in the lab's network namespace.",
+    "# libvirt gives qemu a private /dev without /dev/net/tun (it adds it only for NICs it",
+    '# manages); the node is made in that private /dev, never on the host.',
+    '[ -e /dev/net/tun ] || { mkdir -p /dev/net && mknod -m 600 /dev/net/tun c 10 200; }',
+    `exec ip netns exec ${netns} ${qemu} "$@"`,
+    '',
+  ].join('\n');
 }
