@@ -67,7 +67,8 @@ export default function register(program: Command): void {
     program
       .command('create')
       .description('create objects: from a file (-f), or a Service / Deployment the way kubectl create builds them')
-      .option('-f, --filename <file...>', 'create the objects in these manifest files'),
+      .option('-f, --filename <file...>', 'create the objects in these manifest files')
+      .configureHelp({ showGlobalOptions: true }),
   )
     // Shared with the subcommands (they read them with optsWithGlobals): commander
     // hands a parent the options it knows wherever they appear on the line.

@@ -140,7 +140,9 @@ export function clusterFindings(state: ClusterState): Finding[] {
     const matching = (podsByNs.get(ns) ?? []).filter((p) => Object.entries(sel).every(([k, v]) => p.metadata?.labels?.[k] === v));
     const details: string[] = [];
     if (!matching.length) {
-      const labelSets = [...new Set((podsByNs.get(ns) ?? []).map((p) => selectorText(p.metadata?.labels ?? {})).filter(Boolean))];
+      // pod-template-hash is the deployment controller's bookkeeping, not something a selector should name.
+      const shown = (p: Pod) => Object.fromEntries(Object.entries(p.metadata?.labels ?? {}).filter(([k]) => k !== 'pod-template-hash'));
+      const labelSets = [...new Set((podsByNs.get(ns) ?? []).map((p) => selectorText(shown(p))).filter(Boolean))];
       details.push(`no pod in namespace ${ns} has the labels ${selectorText(sel)}${labelSets.length ? `; the pods there carry: ${labelSets.slice(0, 5).join(' | ')}` : ''}.`);
       details.push('fix: correct the Service\'s selector (or the pods\' labels) so they match; the EndpointSlice controller then fills the slices and kube-proxy programs the backends.');
     } else {
