@@ -23,13 +23,29 @@ export interface ErrorSource {
 export function kubectlErrorLine(err: unknown, source?: ErrorSource): string | undefined {
   const status = apiStatus(err);
   if (status) {
-    if (status.reason === 'Invalid' && status.details?.kind) return kubectlErrorText(status);
+    if (status.reason === 'Invalid' && status.details) return invalidText(status);
     // cmdutil.AddSourceToErr puts the file into the Status message.
     const message = source ? `error when ${source.verb} "${source.file}": ${status.message ?? ''}` : status.message;
     return kubectlErrorText({ ...status, message });
   }
   if (err instanceof KubectlError) return `error: ${err.message}`;
+  // The client's own words for a lab whose apiserver is gone ("... is not reachable (ECONNREFUSED): is the lab up?").
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOENT') return (err as Error).message;
   return undefined;
+}
+
+/**
+ * kubectl's checkErr for Invalid: `The Kind "name" is invalid: <cause>` — the
+ * bare Kind, not Kind.group — and with several causes a bulleted list
+ * (MultilineError) starting on the next line.
+ */
+function invalidText(status: Status): string {
+  const d = status.details!;
+  const head = `The ${d.kind ?? ''} "${d.name ?? ''}" is invalid`;
+  const causes = (d.causes ?? []).map((c) => `${c.field ?? ''}: ${c.message ?? ''}`);
+  if (!causes.length) return head;
+  return causes.length === 1 ? `${head}: ${causes[0]}` : `${head}: \n${causes.map((c) => `* ${c}`).join('\n')}`;
 }
 
 /** The server's message alone (Go's StatusError.Error()), for kubectl's "failed to create ...: %v" wrappers. */
