@@ -32,6 +32,13 @@ export const RESOURCES = {
 } as const;
 export type ResourceKind = keyof typeof RESOURCES;
 
+/** "deployment.apps", "service", "endpointslice.discovery.k8s.io": how kubectl names a kind in output. */
+export function kindGroup(kind: string): string {
+  const api = (RESOURCES as Record<string, { apiVersion: string }>)[kind]?.apiVersion ?? 'v1';
+  const group = api.includes('/') ? api.split('/')[0] : '';
+  return `${kind.toLowerCase()}${group ? `.${group}` : ''}`;
+}
+
 /** "namespace/name" — the key upstream calls NamespacedName. */
 export function namespacedName(meta: ObjectMeta | undefined): string {
   return `${meta?.namespace ?? 'default'}/${meta?.name ?? ''}`;

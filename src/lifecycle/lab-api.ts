@@ -3,7 +3,7 @@
 // name or selector, read services and endpoints, apply/delete/scale objects.
 import { ApiClient } from '../controlplane/client.ts';
 import type { Deployment, EndpointSlice, KubeObject, Pod, Service } from '../k8s/objects.ts';
-import { RESOURCES, type ResourceKind } from '../k8s/objects.ts';
+import { RESOURCES, kindGroup, type ResourceKind } from '../k8s/objects.ts';
 import type { LabNode } from '../cluster/driver.ts';
 import { containerPidFile, podDir } from '../workloads/pod-paths.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -118,7 +118,7 @@ export class LabApi {
     const kind = resolveKind(obj.kind ?? '');
     const ns = RESOURCES[kind].namespaced ? obj.metadata?.namespace ?? 'default' : undefined;
     const name = obj.metadata?.name ?? '';
-    const label = `${RESOURCES[kind].plural.replace(/s$/, '')}/${name}`;
+    const label = `${kindGroup(kind)}/${name}`;
     const existing = await this.client.getOrUndefined<KubeObject>(resourcePath(kind, ns, name));
     if (!existing) {
       await this.client.create(resourcePath(kind, ns), { ...obj, metadata: { ...obj.metadata, namespace: ns } });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { selectLab } from '../lab-select.ts';
 import { resolveKind } from '../../lifecycle/lab-api.ts';
-import { RESOURCES, type KubeObject } from '../../k8s/objects.ts';
+import { RESOURCES, kindGroup, type KubeObject } from '../../k8s/objects.ts';
 import { COLUMNS } from '../kubectl-format.ts';
 import { table } from '../output.ts';
 
@@ -41,7 +41,7 @@ export default function register(program: Command): void {
         return;
       }
       if (o === 'name') {
-        for (const i of items) console.log(`${RESOURCES[kind].plural.replace(/s$/, '')}/${i.metadata?.name}`);
+        for (const i of items) console.log(`${kindGroup(kind)}/${i.metadata?.name}`);
         return;
       }
       if (!items.length) {

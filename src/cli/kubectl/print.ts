@@ -2,16 +2,10 @@
 // printer ("deployment.apps/web created"), -o name, and -o yaml / -o json as
 // kubectl's printers lay them out (YAML via JSON, so keys sorted and lists not
 // indented; JSON with four-space indent).
+import { kindGroup } from '../../k8s/objects.ts';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../k8s/objects.ts';
 import { RESOURCES, type ResourceKind } from '../../k8s/objects.ts';
-
-/** "deployment.apps", "service", "endpointslice.discovery.k8s.io": lower-case kind dot group. */
-export function kindGroup(kind: string): string {
-  const api = (RESOURCES as Record<string, { apiVersion: string }>)[kind]?.apiVersion ?? 'v1';
-  const group = api.includes('/') ? api.split('/')[0] : '';
-  return `${kind.toLowerCase()}${group ? `.${group}` : ''}`;
-}
 
 /** "services", "deployments.apps": plural resource dot group (kubectl's info.ObjectName() prefix). */
 export function resourceGroup(kind: ResourceKind): string {
@@ -21,6 +15,8 @@ export function resourceGroup(kind: ResourceKind): string {
 }
 
 /** The name printer: "service/web". */
+export { kindGroup };
+
 export function objectName(obj: KubeObject): string {
   return `${kindGroup(obj.kind ?? '')}/${obj.metadata?.name ?? ''}`;
 }
