@@ -7,8 +7,7 @@ import { paint } from './output.ts';
 
 const program = new Command('svclab')
   .description(
-    'Labs for Kubernetes service networking: three nodes, a real CNI and our own kube-proxy\n' +
-      '(iptables, nftables, ipvs, userspace) — with scenarios that check the real kernel rules and real traffic.',
+    'Labs for Kubernetes service networking: three nodes, a real CNI and our own kube-proxy (iptables, nftables, ipvs, userspace), with scenarios that check the real kernel rules and real traffic.',
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')
@@ -49,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
     lazy(() => import('./commands/exec.ts')),
     lazy(() => import('./commands/proxy.ts')),
     lazy(() => import('./commands/schema.ts')),
+    lazy(() => import('./commands/trace.ts')),
     lazy(() => import('./commands/apply.ts')),
     lazy(() => import('./commands/delete.ts')),
     lazy(() => import('./commands/expose.ts')),
