@@ -10,10 +10,12 @@ export interface ProbeResult {
   address?: string;
   port: number;
   ms: number;
+  /** The client's source port, when it connected (what conntrack and trace rules match on). */
+  localPort?: number;
   error?: string;
 }
 
-export async function probeConnect(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+export async function probeConnect(host: string, port: number, timeoutMs: number, localPort?: number): Promise<ProbeResult> {
   const start = Date.now();
   let address = host;
   try {
@@ -22,13 +24,18 @@ export async function probeConnect(host: string, port: number, timeoutMs: number
     return { result: 'unresolved', host, port, ms: Date.now() - start, error: (err as Error).message };
   }
   return new Promise((resolve) => {
-    const sock = connect({ host: address, port });
+    // A chosen source port lets `svclab trace` match this one connection in conntrack and nft trace rules.
+    const sock = connect({ host: address, port, ...(localPort ? { localPort } : {}) });
     const done = (result: ProbeResult['result'], error?: string) => {
       sock.destroy();
       resolve({ result, host, address, port, ms: Date.now() - start, ...(error ? { error } : {}) });
     };
     sock.setTimeout(timeoutMs, () => done('timeout'));
-    sock.on('connect', () => done('connected'));
+    sock.on('connect', () => {
+      const local = sock.localPort;
+      sock.destroy();
+      resolve({ result: 'connected', host, address, port, ms: Date.now() - start, ...(local ? { localPort: local } : {}) });
+    });
     sock.on('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'error', err.code ?? err.message));
   });
 }
@@ -36,13 +43,15 @@ export async function probeConnect(host: string, port: number, timeoutMs: number
 export async function runProbeCommand(args: string[]): Promise<number> {
   const [verb, target, ...rest] = args;
   if (verb !== 'connect' || !target) {
-    console.error('usage: svclab probe connect HOST:PORT [--timeout MS]');
+    console.error('usage: svclab probe connect HOST:PORT [--timeout MS] [--local-port PORT]');
     return 2;
   }
   const t = rest.indexOf('--timeout');
   const timeout = t >= 0 ? Number(rest[t + 1]) : 3000;
+  const l = rest.indexOf('--local-port');
+  const localPort = l >= 0 ? Number(rest[l + 1]) : undefined;
   const i = target.lastIndexOf(':');
-  const r = await probeConnect(target.slice(0, i), Number(target.slice(i + 1)), timeout);
+  const r = await probeConnect(target.slice(0, i), Number(target.slice(i + 1)), timeout, localPort);
   console.log(JSON.stringify(r));
   return 0;
 }
