@@ -1,8 +1,11 @@
 // Terminal output: colour through node:util.styleText (honours NO_COLOR,
 // FORCE_COLOR and non-TTY streams), phase lines with timings, JSON mode.
-import { styleText } from 'node:util';
+// A namespace import, not `import { styleText }`: the bundle also runs on the
+// VMs' Debian Node 18, which has no styleText (a named import is a SyntaxError
+// there at load time); without it, output is plain.
+import * as util from 'node:util';
 
-type Style = Parameters<typeof styleText>[0];
+type Style = Parameters<typeof util.styleText>[0];
 
 function useColor(stream: NodeJS.WriteStream): boolean {
   if (process.env.NO_COLOR) return false;
@@ -12,7 +15,7 @@ function useColor(stream: NodeJS.WriteStream): boolean {
 
 export function paint(style: Style, text: string, stream: NodeJS.WriteStream = process.stdout): string {
   // styleText checks the stream itself on Node >= 22; on 20 we decide here.
-  return useColor(stream) ? styleText(style, text) : text;
+  return useColor(stream) && util.styleText ? util.styleText(style, text) : text;
 }
 
 export const sym = {
