@@ -8,7 +8,8 @@
 //   ping                         -> {hostname, uptime}
 //   exec {argv, input?, env?, cwd?, timeoutMs?} -> {code, stdout, stderr}
 //   daemon {argv, log, env?}     -> {pid}   (setsid, outlives the agent)
-//   write {path, data(base64), mode?, append?} -> {ok}
+//   write {path, data(base64), gzip?, mode?, append?} -> {ok}
+// ping lists `features` (e.g. "gzip"), so a host can talk to older images.
 //   read {path}                  -> {data(base64)} | {missing: true}
 // A host disconnect reads as EOF on the port: the agent drops any half line and
 // keeps reading (a new host connection starts clean). Answers for a host that
@@ -24,6 +25,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import zlib from 'node:zlib';
 
 const port = process.argv[2] || '/dev/virtio-ports/org.svclab.agent';
 const stdio = port === '-';
@@ -102,7 +104,9 @@ function daemonOp(req) {
 
 function writeOp(req) {
   fs.mkdirSync(path.dirname(req.path), { recursive: true });
-  const data = Buffer.from(req.data || '', 'base64');
+  // virtio-serial moves a few hundred KiB/s under TCG: the host may gzip.
+  const raw = Buffer.from(req.data || '', 'base64');
+  const data = req.gzip ? zlib.gunzipSync(raw) : raw;
   if (req.append) fs.appendFileSync(req.path, data);
   else fs.writeFileSync(req.path, data);
   if (req.mode !== undefined) fs.chmodSync(req.path, req.mode);
@@ -119,7 +123,7 @@ function readOp(req) {
 }
 
 const ops = {
-  ping: () => ({ hostname: os.hostname(), uptime: os.uptime() }),
+  ping: () => ({ hostname: os.hostname(), uptime: os.uptime(), features: ['gzip'] }),
   exec: execOp,
   daemon: daemonOp,
   write: writeOp,
@@ -154,11 +158,15 @@ function readLoop() {
       decoder = new StringDecoder('utf8');
       return setTimeout(readLoop, err ? 1000 : 150);
     }
-    pending += decoder.write(chunk.subarray(0, n));
+    const text = decoder.write(chunk.subarray(0, n));
+    // Search only the new text for the end of a line: a big write arrives in many reads.
+    let from = pending.length;
+    pending += text;
     let nl;
-    while ((nl = pending.indexOf('\n')) >= 0) {
+    while ((nl = pending.indexOf('\n', from)) >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
+      from = 0;
       if (line.trim()) handle(line);
     }
     readLoop();

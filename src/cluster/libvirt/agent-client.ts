@@ -11,7 +11,7 @@ export type AgentRequest =
   | { op: 'ping' }
   | { op: 'exec'; argv: string[]; input?: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number }
   | { op: 'daemon'; argv: string[]; log: string; env?: Record<string, string> }
-  | { op: 'write'; path: string; data: string; mode?: number; append?: boolean }
+  | { op: 'write'; path: string; data: string; gzip?: boolean; mode?: number; append?: boolean }
   | { op: 'read'; path: string };
 
 export interface AgentReply {

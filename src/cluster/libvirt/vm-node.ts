@@ -2,16 +2,18 @@
 // virtio-serial port. Same LabNode contract as a netns node, so everything
 // above the driver runs unchanged on VMs.
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import type { LabNode } from '../driver.ts';
 import { CommandError } from '../../util/errors.ts';
 import type { ExecOptions, ExecResult } from '../../util/exec.ts';
 import { AgentClient, AgentError } from './agent-client.ts';
 
 /** Big files travel in pieces so one JSON line stays small and progress is steady. */
-const CHUNK = 512 * 1024;
+const CHUNK = 1024 * 1024;
 
 export class VmNode implements LabNode {
   private client?: Promise<AgentClient>;
+  private features?: Promise<string[]>;
 
   constructor(
     readonly name: string,
@@ -77,9 +79,18 @@ export class VmNode implements LabNode {
   }
 
   async writeBytes(path: string, data: Buffer, mode?: number): Promise<void> {
+    // Compress big files when the agent can unpack them: the serial port is the bottleneck.
+    const gzip = data.length > 16 * 1024 && (await this.agentFeatures()).includes('gzip');
     for (let off = 0; off === 0 || off < data.length; off += CHUNK) {
-      await this.call({ op: 'write', path, data: data.subarray(off, off + CHUNK).toString('base64'), append: off > 0, mode });
+      const piece = data.subarray(off, off + CHUNK);
+      await this.call({ op: 'write', path, data: (gzip ? gzipSync(piece) : piece).toString('base64'), gzip, append: off > 0, mode });
     }
+  }
+
+  /** What this VM's agent supports (images built by older svclab versions have fewer features). */
+  private agentFeatures(): Promise<string[]> {
+    this.features ??= this.call({ op: 'ping' }).then((r) => (Array.isArray(r.features) ? r.features.map(String) : []));
+    return this.features;
   }
 
   /** Drops the connection so the process can exit and other clients can connect. */
