@@ -23,6 +23,7 @@ import { applyNetSteps, deleteNetwork, planNetwork } from './network.ts';
 import { VmNode } from './vm-node.ts';
 import { vmPaths } from './names.ts';
 import { resolveBaseImage } from './volume.ts';
+import { startForward } from './forward.ts';
 
 export interface LibvirtDriverOptions extends VmOptions {
   /** Base image file (vmlinuz/initrd.img beside it); default: the cached `svclab image build`. */
@@ -138,6 +139,17 @@ export class LibvirtDriver {
     });
     const backend = (await new LibvirtBackend(this.opts.uri).reachable()) ? 'libvirt' : 'qemu';
     return { lab: layout.lab, nodes, external: this.external(layout), backend };
+  }
+
+  /**
+   * Makes host:port on the node network (e.g. the apiserver on node-01:6443)
+   * reachable from this host as a unix socket: the host itself has no route
+   * into the lab. The relay runs in the external client's namespace and ends
+   * with `down`. Returns its pid.
+   */
+  async forward(input: VmLayoutInput, socketPath: string, host: string, port: number): Promise<number> {
+    const layout = toVmLayout(input);
+    return startForward(this.external(layout), socketPath, host, port, join(labStateDir(layout.lab), 'logs', 'forward.log'));
   }
 
   private external(layout: VmLabLayout): NetnsNode {
