@@ -174,6 +174,50 @@ export function processAlive(pid: number, netnsIno?: number): boolean {
   }
 }
 
+/**
+ * What a container left running after its main process ended: the
+ * processes of its process group or session (startContainer made the main
+ * process a session leader) that still live in the pod's netns. With
+ * upstream's runtimes these cannot outlive the container — when the init
+ * process of a container's PID namespace dies the kernel kills the rest —
+ * but here an nginx worker survives its SIGKILLed master, keeps the
+ * listening socket, answers readiness probes and makes every restarted
+ * master fail with "bind() ... Address already in use". The group id
+ * cannot name an unrelated process group: Linux does not hand out a pid
+ * while a process group still carries it.
+ */
+export function containerLeftovers(pid: number, netnsIno: number): number[] {
+  const left: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After "(comm)": state ppid pgrp session …
+      const [state, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' || state === 'X' || (Number(pgrp) !== pid && Number(session) !== pid)) continue;
+      if (statSync(`/proc/${entry}/ns/net`).ino === netnsIno) left.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return left;
+}
+
+/** SIGKILLs a dead container's leftovers (containerLeftovers) and waits until they are gone; returns their pids. */
+export async function killContainerLeftovers(pid: number, netnsIno: number): Promise<number[]> {
+  const left = containerLeftovers(pid, netnsIno);
+  for (const p of left) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const hard = Date.now() + 5000;
+  while (left.some((p) => processAlive(p, netnsIno)) && Date.now() < hard) await sleep(50);
+  return left;
+}
+
 /** Every process whose network namespace is the one with this inode (what runs in a pod). */
 export function processesInNetns(netnsIno: number): number[] {
   const pids: number[] = [];

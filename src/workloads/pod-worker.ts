@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ProgramError, planProgram, type ProgramKind, type ProgramPlan } from './programs.ts';
 import { containerLogFile, containerPidFile, containerWorkDir, podDir, podNetns, readContainerPid, netnsPath } from './pod-paths.ts';
 import { createSandbox, isNetnsMounted, netnsInode, podHostname, readSandbox, removeSandbox, type Cni, type SandboxRecord } from './sandbox.ts';
-import { killSandboxProcesses, prepareContainer, processAlive, startContainer, stopProcesses } from './containers.ts';
+import { killContainerLeftovers, killSandboxProcesses, prepareContainer, processAlive, startContainer, stopProcesses } from './containers.ts';
 import { readinessProbeFor, runProbe, PROBE_PERIOD_S, type Probe } from './probes.ts';
 import { renderPodStatus, statusKey, type ContainerRuntime, type PodStatus, type Terminated } from './pod-status.ts';
 import { join } from 'node:path';
@@ -62,6 +62,8 @@ const BACKOFF_MAX_MS = 30_000;
 const BACKOFF_RESET_MS = 60_000;
 /** Upstream's default grace is 30 s; a lab caps it so deletes and scale-downs feel immediate. */
 export const LAB_MAX_GRACE_S = 5;
+/** How long a dead child's 'exit' event (with its exit code) may lag behind /proc showing it gone. */
+const EXIT_EVENT_WAIT_MS = 2000;
 
 interface ContainerRun extends ContainerRuntime {
   spec: Container;
@@ -70,6 +72,8 @@ interface ContainerRun extends ContainerRuntime {
   probe?: Probe;
   child?: ChildProcess;
   exit?: { code: number | null; signal: NodeJS.Signals | null };
+  /** Resolves when the child's 'exit' event has set `exit`. */
+  exitSeen?: Promise<void>;
   startedMs?: number;
   nextStartMs?: number;
   backoffMs: number;
@@ -231,6 +235,12 @@ export class PodWorker {
       if (netnsInode(netnsPath(this.netns)) !== undefined) await this.cleanup(undefined);
       return false;
     }
+    if (rec.nodeName !== this.env.opts.nodeName) {
+      // The nodes of a netns lab share one state dir and netns names: this is
+      // the sandbox of the previous pod with this name, on another node. Its
+      // kubelet removes it; this one never touches another node's pods.
+      throw new Error(`the sandbox ${this.netns} still belongs to pod uid ${rec.uid || '?'} on node ${rec.nodeName || '?'}; waiting for that node's kubelet to remove it`);
+    }
     const path = netnsPath(this.netns);
     if (rec.uid !== this.uid || !isNetnsMounted(path) || netnsInode(path) !== rec.netnsIno) {
       this.say(`removing a stale sandbox (pod uid ${rec.uid || '?'}, netns ${isNetnsMounted(path) ? 'present' : 'gone'})`);
@@ -252,7 +262,10 @@ export class PodWorker {
         c.successes = c.ready ? 1 : 0;
         c.everReady = c.ready;
         this.say(`adopted container ${c.name} (pid ${pid})`);
-      } else if (pid && statuses.find((s: { name: string }) => s.name === c.name)?.state?.terminated) {
+        continue;
+      }
+      if (pid) await this.killLeftovers(c, pid, rec.netnsIno);
+      if (pid && statuses.find((s: { name: string }) => s.name === c.name)?.state?.terminated) {
         // Ended for good under restartPolicy Never/OnFailure before the kubelet restarted.
         c.terminated = statuses.find((s: { name: string }) => s.name === c.name)!.state!.terminated as Terminated;
         c.lastTerminated = c.terminated;
@@ -305,9 +318,12 @@ export class PodWorker {
     c.pid = started.pid;
     c.child = started.child;
     c.exit = undefined;
-    started.child.once('exit', (code, signal) => {
-      if (c.child === started.child) c.exit = { code, signal };
-    });
+    c.exitSeen = new Promise((resolve) =>
+      started.child.once('exit', (code, signal) => {
+        if (c.child === started.child) c.exit = { code, signal };
+        resolve();
+      }),
+    );
     c.startedMs = Date.now();
     c.startedAt = iso(c.startedMs);
     c.waiting = undefined;
@@ -334,7 +350,12 @@ export class PodWorker {
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     for (const c of this.containers) {
       if (c.blocked || c.terminated) continue;
-      if (c.pid !== undefined && !processAlive(c.pid, this.sandbox!.netnsIno)) this.exited(c, policy, now);
+      if (c.pid !== undefined && !processAlive(c.pid, this.sandbox!.netnsIno)) {
+        // /proc can show the child gone a moment before its 'exit' event brings the code.
+        if (c.child && !c.exit) await waitOrTimeout(c.exitSeen, EXIT_EVENT_WAIT_MS);
+        await this.killLeftovers(c, c.pid, this.sandbox!.netnsIno);
+        this.exited(c, policy, now);
+      }
       if (c.pid === undefined && c.nextStartMs !== undefined && now >= c.nextStartMs) {
         c.nextStartMs = undefined;
         // Only a container that ran counts a restart (a failed first start does not).
@@ -345,6 +366,12 @@ export class PodWorker {
     }
     await Promise.all(this.containers.filter((c) => c.pid !== undefined && c.probe && now >= c.nextProbeMs).map((c) => this.probe(c, now)));
     await this.report();
+  }
+
+  /** A container is gone when its main process is: what it left running goes too (see containerLeftovers). */
+  private async killLeftovers(c: ContainerRun, pid: number, netnsIno: number): Promise<void> {
+    const left = await killContainerLeftovers(pid, netnsIno);
+    if (left.length) this.say(`container ${c.name}: killed ${left.length} process(es) its ended pid ${pid} left running (${left.join(', ')})`);
   }
 
   private exited(c: ContainerRun, policy: string, now: number): void {
@@ -358,6 +385,7 @@ export class PodWorker {
     };
     c.pid = undefined;
     c.child = undefined;
+    c.exitSeen = undefined;
     c.ready = false;
     c.lastTerminated = t;
     if (policy === 'Never' || (policy === 'OnFailure' && code === 0)) {
@@ -444,6 +472,12 @@ export class PodWorker {
     if (deleteFromApi) await this.env.api.deletePod(this.pod);
     this.say(deleteFromApi ? 'deleted' : 'removed (gone from the API)');
   }
+}
+
+async function waitOrTimeout(p: Promise<void> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function signalNumber(sig: NodeJS.Signals | null): number {

@@ -27,8 +27,8 @@ import { startKubelet, type Kubelet } from '../../src/workloads/kubelet.ts';
 import type { KubeletOptions, PodApi } from '../../src/workloads/pod-worker.ts';
 import type { PodStatus } from '../../src/workloads/pod-status.ts';
 import { podDir, podExecArgv, podNetns, readContainerPid, netnsEtcDir, netnsPath } from '../../src/workloads/pod-paths.ts';
-import { netnsInode, isNetnsMounted } from '../../src/workloads/sandbox.ts';
-import { processAlive, processesInNetns } from '../../src/workloads/containers.ts';
+import { netnsInode, isNetnsMounted, readSandbox } from '../../src/workloads/sandbox.ts';
+import { containerLeftovers, processAlive, processesInNetns } from '../../src/workloads/containers.ts';
 import { cniConfig, detectCniVersion, writeCniConfig } from '../../src/cni/config.ts';
 
 const INNER = process.env.SVCLAB_KUBELET_IT;
@@ -293,6 +293,11 @@ function inner(): void {
     const cs = api.status('web-0')!.containerStatuses![0];
     assert.is(cs.lastState?.terminated?.exitCode, 137);
     assert.is((await inPod('web-0', 'nginx', ['hostname'])).stdout.trim(), 'web-0');
+    // The killed master's worker went with it: left alone it keeps :80, answers
+    // the readiness probe and makes every restarted master fail to bind.
+    const ino = netnsInode(netnsPath(podNetns(prefix, 'default', 'web-0')))!;
+    assert.equal(containerLeftovers(before, ino), [], 'no process of the killed container is left in the pod');
+    assert.is(containerLeftovers(after, ino).length, 1, 'the restarted master runs its own worker');
   });
 
   test('a restarted kubelet adopts running pods; cluster DNS from dnsmasq resolves services by search path', async () => {
@@ -366,11 +371,22 @@ function inner(): void {
       log: () => {},
     });
     const client = new ApiClient(sock);
-    const webPid = pid('web-0', 'nginx');
+    // node-01's pods, all unknown to this apiserver, with their sandboxes in the shared state dir.
+    const containers: Record<string, string> = { 'web-0': 'nginx', 'db-0': 'mariadb', 'dns-0': 'coredns', client: 'client', 'echo-0': 'netexec' };
+    const node01 = Object.entries(containers).map(([name, c]) => ({ name, c, pid: pid(name, c), ino: netnsInode(netnsPath(podNetns(prefix, 'default', name)))! }));
     const k2 = await start({ ...opts, nodeName: 'node-02', nodeIP: '192.168.49.3', api: sock }, true);
     try {
-      // A second node's kubelet sharing the state dir leaves node-01's pods alone.
-      assert.ok(processAlive(webPid), 'node-01 pod untouched by node-02 kubelet');
+      // A second node's kubelet sharing the state dir leaves node-01's pods
+      // alone, also once it has settled and ticked a few times.
+      await k2.settled();
+      await sleep(1500);
+      assert.equal([...k2.workers.keys()], []);
+      for (const p of node01) {
+        assert.ok(processAlive(p.pid, p.ino), `node-01 pod ${p.name} (pid ${p.pid}) untouched by node-02 kubelet`);
+        assert.is(pid(p.name, p.c), p.pid, `${p.name} not restarted`);
+        assert.is((await readSandbox(podDir(state, 'default', p.name)))?.nodeName, 'node-01', `${p.name} sandbox.json kept`);
+        assert.ok(isNetnsMounted(netnsPath(podNetns(prefix, 'default', p.name))), `${p.name} netns kept`);
+      }
       const path = '/api/v1/namespaces/default/pods/web-api';
       await client.create('/api/v1/namespaces/default/pods', {
         apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-api', labels: { app: 'web-api' } },
