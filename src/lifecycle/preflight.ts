@@ -23,18 +23,8 @@ export async function preflightLab(lab: Lab, driver: LabDriver): Promise<void> {
   }
   await driver.preflight();
   if (driver.name !== 'netns') return; // VMs carry their own programs (the base image).
-  const mode = lab.layout.proxyMode;
-  if (mode === 'ipvs') {
-    // Checked before any namespace exists, so without probing links (that would touch the host's namespace).
-    const { ipvsKernelError } = await import('../proxy/ipvs/kernel.ts');
-    const { kernelHasIPVS } = await import('../cluster/netns.ts');
-    const { release } = await import('node:os');
-    const err = ipvsKernelError({ kernel: release(), ipvs: await kernelHasIPVS(), dummy: true });
-    if (err) throw err;
-  }
-  if (mode === 'nftables' && !(await exists('/usr/sbin/nft'))) {
-    throw new EnvironmentError('nftables mode needs the nft tool', 'apt-get install nftables');
-  }
+  const modeError = await proxyModeError(lab.layout.proxyMode, driver);
+  if (modeError) throw modeError;
   const kinds = new Set<string>(['dns']);
   for (const m of lab.spec.manifests ?? []) {
     const spec = (m as Deployment).kind === 'Deployment' ? (m as Deployment).spec?.template?.spec : (m as Pod).kind === 'Pod' ? (m as Pod).spec : undefined;
@@ -53,4 +43,23 @@ export async function preflightLab(lab: Lab, driver: LabDriver): Promise<void> {
   for (const p of ['/usr/bin/curl', '/usr/bin/nsenter', '/usr/bin/unshare']) {
     if (!(await exists(p))) throw new EnvironmentError(`${p} is missing`, 'sudo bash scripts/setup.sh');
   }
+}
+
+/**
+ * Why this machine cannot run kube-proxy in `mode` with this driver, or
+ * undefined if it can (a matrix run skips such a mode, naming this reason).
+ */
+export async function proxyModeError(mode: string, driver: Pick<LabDriver, 'name'>): Promise<EnvironmentError | undefined> {
+  if (driver.name !== 'netns') return undefined; // VMs carry their own kernel and programs.
+  if (mode === 'ipvs') {
+    // Checked before any namespace exists, so without probing links (that would touch the host's namespace).
+    const { ipvsKernelError } = await import('../proxy/ipvs/kernel.ts');
+    const { kernelHasIPVS } = await import('../cluster/netns.ts');
+    const { release } = await import('node:os');
+    return ipvsKernelError({ kernel: release(), ipvs: await kernelHasIPVS(), dummy: true }) ?? undefined;
+  }
+  if (mode === 'nftables' && !(await exists('/usr/sbin/nft'))) {
+    return new EnvironmentError('nftables mode needs the nft tool', 'apt-get install nftables');
+  }
+  return undefined;
 }
