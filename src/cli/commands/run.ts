@@ -5,6 +5,7 @@ import { getDriver } from '../../cluster/drivers.ts';
 import { attachLab, upLab, type RunningLab } from '../../lifecycle/up.ts';
 import { preflightLab } from '../../lifecycle/preflight.ts';
 import { readRecord } from '../../lifecycle/state.ts';
+import { scenarioContext } from '../../lifecycle/rebuild.ts';
 import { runScenario, type ScenarioResult } from '../../scenario/runner.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { writeReport } from '../../scenario/report.ts';
@@ -32,14 +33,20 @@ export async function runLab(file: string, opts: RunOptions): Promise<ScenarioRe
     running = await attachLab(rec, driver);
   } else {
     await preflightLab(lab, driver);
-    running = await upLab(lab, driver, progress);
+    const leftovers = Boolean(rec) || (await driver.exists(lab.name));
+    try {
+      running = await upLab(lab, driver, progress);
+    } catch (err) {
+      // --down promises this run leaves nothing behind, also when up fails half-way.
+      if (opts.down && !leftovers) await driver.down(lab.name);
+      throw err;
+    }
   }
   if (!quiet) console.log(`\n${paint('bold', `Scenario of ${lab.name}`)} (${running.record.mode} mode, ${driver.name} driver)`);
   let result: ScenarioResult;
   try {
-    const { nodeBin, bundle } = driver.runtime();
     result = await runScenario(
-      { layout: lab.layout, mode: running.record.mode, api: running.api, nodes: running.nodes, external: running.external, bundle, nodeBin, vars: new Map() },
+      scenarioContext(lab, running, progress),
       (lab.spec.scenario ?? []) as never,
       { lab: lab.name, labFile: lab.file, quiet },
     );
