@@ -60,8 +60,9 @@ export function defaultExternalIP(nodeNetwork: string): string {
  * The first `count` /24 slices of the pod CIDR that do not overlap the service
  * CIDR: kube-controller-manager marks the service range as taken inside the
  * cluster CIDR (filterOutServiceRange), so no node is given a slice of it.
+ * `taken` are ranges already assigned by hand (cluster.nodes[].podCIDR).
  */
-export function nodePodSlices(podCIDR: string, serviceCIDR: string, count: number): Cidr[] {
+export function nodePodSlices(podCIDR: string, serviceCIDR: string, count: number, taken: Cidr[] = []): Cidr[] {
   const pods = parseCidr(podCIDR);
   const services = parseCidr(serviceCIDR);
   const out: Cidr[] = [];
@@ -69,15 +70,28 @@ export function nodePodSlices(podCIDR: string, serviceCIDR: string, count: numbe
   const total = 1 << (NODE_POD_PREFIX - pods.prefix);
   for (let i = 0; i < total && out.length < count; i++) {
     const slice = subnet(pods, NODE_POD_PREFIX, i);
-    if (!cidrOverlap(slice, services)) out.push(slice);
+    if (!cidrOverlap(slice, services) && !taken.some((t) => cidrOverlap(slice, t))) out.push(slice);
   }
   return out;
+}
+
+/**
+ * Each node's pod range: its own cluster.nodes[].podCIDR when set (assigned by
+ * hand, or by a CNI's IPAM that knows nothing of the service range), else the
+ * next slice the controller-manager way. Undefined where the pod CIDR runs out.
+ */
+export function nodePodCIDRs(cluster: LabSpec['cluster']): (Cidr | undefined)[] {
+  const explicit = cluster.nodes.map((n) => (n.podCIDR ? parseCidr(n.podCIDR) : undefined));
+  const taken = explicit.filter((c): c is Cidr => c !== undefined);
+  const auto = nodePodSlices(cluster.podCIDR, cluster.serviceCIDR, explicit.length - taken.length, taken);
+  let next = 0;
+  return explicit.map((c) => c ?? auto[next++]);
 }
 
 export function resolveLayout(spec: LabSpec, mode: ProxyMode = spec.proxy.mode): LabLayout {
   const { cluster } = spec;
   const services = parseCidr(cluster.serviceCIDR);
-  const slices = nodePodSlices(cluster.podCIDR, cluster.serviceCIDR, cluster.nodes.length);
+  const slices = nodePodCIDRs(cluster);
   return {
     name: spec.metadata.name,
     nodeNetwork: cidrString(parseCidr(cluster.nodeNetwork)),
@@ -85,7 +99,7 @@ export function resolveLayout(spec: LabSpec, mode: ProxyMode = spec.proxy.mode):
     nodes: cluster.nodes.map((n, i) => ({
       name: n.name,
       ip: n.ip ? normalizeIP(n.ip) : defaultNodeIP(cluster.nodeNetwork, i),
-      podCIDR: cidrString(slices[i]),
+      podCIDR: cidrString(slices[i]!),
     })),
     external: { name: 'external', ip: cluster.externalClient.ip ? normalizeIP(cluster.externalClient.ip) : defaultExternalIP(cluster.nodeNetwork) },
     podCIDR: cidrString(parseCidr(cluster.podCIDR)),

@@ -5,11 +5,13 @@
 import type { Deployment, KubeObject, Service } from '../k8s/objects.ts';
 import { ipFamily } from '../util/cidr.ts';
 import type { LabLayout } from './layout.ts';
-import type { LabSpec, ScenarioItem, Target } from './schema.ts';
+import { BUILTIN_VARS, type LabSpec, type ScenarioItem, type Target } from './schema.ts';
 import { parseEqualitySelector, selectorMatches } from './selector.ts';
 import type { Path, YamlSource } from './source.ts';
 
 const VAR = /\$\{([^}]*)\}/g;
+/** spec.type, spec.ports[0].nodePort, metadata.labels.app */
+export const FIELD_PATH = /^[A-Za-z_][\w-]*(\[\d+\])*(\.[A-Za-z_][\w-]*(\[\d+\])*)*$/;
 const VAR_NAME = /^[A-Za-z_]\w*$/;
 
 /** Every string in `value` with its path, for `${var}` checks. */
@@ -29,10 +31,14 @@ export function splitHostPort(text: string): { host: string; port: string } | un
 /** Host keywords that stand for several nodes' IPs (see src/scenario/context.ts). */
 const NODE_SETS = ['each-node', 'nodes-with-endpoints', 'nodes-without-endpoints'];
 
-export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource, known: KubeObject[]): string[] {
+/**
+ * `items` default to the lab's scenario at `scenario[i]`; an exercise passes its
+ * break, checks and solution lists with their own key.
+ */
+export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource, known: KubeObject[], key = 'scenario', items: ScenarioItem[] = spec.scenario): string[] {
   const warnings: string[] = [];
   const nodes = layout.nodes.map((n) => n.name);
-  const saved = new Set<string>();
+  const saved = new Set<string>(BUILTIN_VARS);
   const find = (kind: string, name: string, ns = 'default') =>
     known.some((o) => o.kind === kind && o.metadata?.name === name && (o.metadata?.namespace ?? 'default') === ns);
   const missing = (path: Path, what: string) =>
@@ -42,13 +48,17 @@ export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource,
     if ('node' in t && !nodes.includes(t.node)) {
       throw src.error([...path, 'node'], `node "${t.node}" is not in this lab (nodes: ${nodes.join(', ')})`);
     }
-    if (!('pod' in t)) return;
-    const sel = parseEqualitySelector(t.pod);
+    if ('pod' in t) checkPod(t.pod, [...path, 'pod']);
+  };
+
+  // A pod name, or a label selector some pod or Deployment template carries.
+  const checkPod = (ref: string, path: Path) => {
+    const sel = parseEqualitySelector(ref);
     const found = sel
       ? known.some((o) => (o.kind === 'Pod' && selectorMatches({ matchLabels: sel }, o.metadata?.labels))
           || (o.kind === 'Deployment' && selectorMatches({ matchLabels: sel }, (o as Deployment).spec?.template.metadata?.labels)))
-      : known.some((o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata?.name === t.pod);
-    if (!found) missing([...path, 'pod'], sel ? `no pod matches "${t.pod}": a pod with those labels` : `pod "${t.pod}"`);
+      : known.some((o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata?.name === ref);
+    if (!found) missing(path, sel ? `no pod matches "${ref}": a pod with those labels` : `pod "${ref}"`);
   };
 
   const checkHostPort = (to: string, path: Path) => {
@@ -60,13 +70,14 @@ export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource,
     const host = hp.host;
     if (host.includes('${') || ipFamily(host) || nodes.includes(host) || host === 'external') return;
     if (NODE_SETS.includes(host)) return;
+    if (host.startsWith('pod/')) return checkPod(host.slice(4), path);
     // A service name: "db", "db.prod", "db.prod.svc", "db.prod.svc.cluster.local".
     const [svc, ns = 'default'] = host.split('.');
     if (!find('Service', svc, ns)) missing(path, `service "${ns}/${svc}"`);
   };
 
-  spec.scenario.forEach((item: ScenarioItem, i) => {
-    const at = (...p: (string | number)[]): Path => ['scenario', i, ...p];
+  items.forEach((item: ScenarioItem, i) => {
+    const at = (...p: (string | number)[]): Path => [key, i, ...p];
 
     // Variables: used only after an earlier item saved them.
     for (const [path, text] of strings(item, at())) {
@@ -97,6 +108,19 @@ export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource,
           checkRegex(item.expect?.stdout, src, at('expect', 'stdout'));
           break;
         case 'wait':
+          break;
+        case 'answer':
+          if ((item.value === undefined) === (item.from === undefined)) {
+            throw src.error(at(), 'an answer step needs exactly one of value: (the answer) or from: (a command whose output holds it)');
+          }
+          if (item.from) {
+            checkTarget(item.from.on, at('from', 'on'));
+            checkRegex(item.from.match, src, at('from', 'match'));
+          }
+          break;
+        case 'reconfigure':
+          // The new ranges are checked where the lab is rebuilt (src/lab/reconfigure.ts).
+          if (!item.cluster && !item.proxy) throw src.error(at(), 'a reconfigure step needs cluster: (new ranges) or proxy: (a new mode), or both');
           break;
       }
       return;
@@ -132,7 +156,21 @@ export function checkScenario(spec: LabSpec, layout: LabLayout, src: YamlSource,
         checkTarget(item.on, at('on'));
         checkRegex(item.expect.stdout, src, at('expect', 'stdout'));
         break;
+      case 'object':
+        if (!find(item.kind, item.name, item.namespace)) missing(at('name'), `${item.kind} "${item.namespace}/${item.name}"`);
+        for (const field of Object.keys(item.fields ?? {})) {
+          if (!FIELD_PATH.test(field)) throw src.error(at('fields', field), `"${field}" is not a field path (write it like spec.type or spec.ports[0].nodePort)`);
+        }
+        break;
+      case 'answer':
+        if (item.equals === undefined && item.matches === undefined) throw src.error(at(), 'an answer assertion needs equals: or matches: (or both)');
+        checkRegex(item.matches, src, at('matches'));
+        if (item.save) saved.add(item.save);
+        break;
+      case 'ranges-disjoint':
+        break;
     }
+    if (item.assert === 'reach' && item.answeredBy) checkPod(item.answeredBy, at('answeredBy'));
   });
   return warnings;
 }

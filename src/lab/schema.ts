@@ -9,8 +9,14 @@ import { dns1123LabelError, invalidValue } from './names.ts';
 
 export const PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'userspace'] as const;
 export type ProxyMode = (typeof PROXY_MODES)[number];
-export const STEPS = ['apply', 'delete', 'scale', 'exec', 'wait'] as const;
-export const ASSERTS = ['service-ip', 'proxy-rules', 'dns', 'reach', 'unreachable', 'exec', 'source-ip'] as const;
+export const STEPS = ['apply', 'delete', 'scale', 'exec', 'wait', 'answer', 'reconfigure'] as const;
+export const ASSERTS = ['service-ip', 'proxy-rules', 'dns', 'reach', 'unreachable', 'exec', 'source-ip', 'object', 'answer', 'ranges-disjoint'] as const;
+
+/**
+ * Variables every scenario has without saving them: the running lab's ranges,
+ * mode and name (they change with a `reconfigure` step).
+ */
+export const BUILTIN_VARS = ['labName', 'proxyMode', 'nodeNetwork', 'podCIDR', 'serviceCIDR', 'apiServerIP', 'dnsIP'] as const;
 
 /** The lab name prefixes netns and interface names, hence shorter than a DNS label. */
 export const LAB_NAME_MAX = 30;
@@ -28,6 +34,9 @@ const strict = z.strictObject;
 const NodeSchema = strict({
   name: label().describe('Node name, a DNS-1123 label.'),
   ip: ipAddress().optional().describe('Address on the node network; default: the (i+2)-th address (192.168.49.2, .3, ...).'),
+  podCIDR: cidr().optional().describe(
+    "This node's pod range, as when node CIDRs are assigned by hand or by a CNI's own IPAM; default: the next /24 of cluster.podCIDR outside the service CIDR, as kube-controller-manager hands them out.",
+  ),
 });
 
 const ClusterSchema = strict({
@@ -94,7 +103,8 @@ const TargetSchema = strict({
 }).meta({ id: 'Target' }) as unknown as z.ZodType<Target>;
 
 const Expect = strict({ exitCode: z.int().optional(), stdout: z.string().optional().describe('A regular expression.') });
-const HostPort = z.string().describe('"host:port": a service name, an IP, a node name, a ${variable}, or each-node / nodes-with-endpoints / nodes-without-endpoints (of `service`), then the port.');
+const HostPort = z.string().describe('"host:port": a service name, an IP, a node name, pod/NAME (that pod\'s IP), a ${variable}, or each-node / nodes-with-endpoints / nodes-without-endpoints (of `service`), then the port.');
+const VarName = z.string().regex(/^[A-Za-z_]\w*$/, { error: 'must be a variable name (letters, digits and _, not starting with a digit)' });
 
 // Fields every scenario item may carry.
 const common = {
@@ -111,16 +121,34 @@ const check = <A extends (typeof ASSERTS)[number], T extends z.ZodRawShape>(a: A
 const namespace = z.string().default('default');
 const ForService = { service: z.string().optional().describe('The Service whose endpoints decide backends: all and the nodes-with/without-endpoints hosts.'), namespace };
 
-const StepSchema = z.discriminatedUnion('step', [
+export const StepSchema = z.discriminatedUnion('step', [
   step('apply', { manifest: KubeObjectSchema.optional(), file: z.string().optional().describe('Relative to the lab file.') }),
   step('delete', { kind: oneOf(KIND_NAMES, 'kind'), name: z.string(), namespace }),
   step('scale', { deployment: z.string(), replicas: z.int().min(0), namespace }),
   step('exec', { on: TargetSchema, command: z.array(z.string()).min(1), expect: Expect.optional() }),
   step('wait', { seconds: z.number().positive() }),
+  step('answer', {
+    key: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'must be a file name: lowercase letters, digits, ".", "_" and "-"' }).describe('The answer file, under the lab\'s answers/ directory.'),
+    value: z.string().optional().describe('The answer, ${variables} expanded.'),
+    from: strict({
+      on: TargetSchema,
+      command: z.array(z.string()).min(1),
+      match: z.string().optional().describe('A regular expression; its first group (or the whole match) is the answer. Default: the trimmed output.'),
+    }).optional().describe('Find the answer as a learner would: run a command and take part of its output.'),
+  }),
+  step('reconfigure', {
+    cluster: strict({
+      podCIDR: cidr().optional(),
+      serviceCIDR: cidr().optional(),
+      nodePortRange: z.string().optional(),
+      nodes: z.array(NodeSchema).min(1).optional().describe('The same nodes, in the same order; change their ip or podCIDR.'),
+    }).optional(),
+    proxy: strict({ mode: oneOf(PROXY_MODES, 'proxy mode').optional() }).optional(),
+  }).describe('Rebuild the lab with changed cluster ranges or proxy mode: down, then up again (manifests re-applied; objects added by earlier steps are gone).'),
 ]);
 
-const AssertSchema = z.discriminatedUnion('assert', [
-  check('service-ip', { service: z.string(), namespace, save: z.string().regex(/^[A-Za-z_]\w*$/, { error: 'must be a variable name (letters, digits and _, not starting with a digit)' }).optional() }),
+export const AssertSchema = z.discriminatedUnion('assert', [
+  check('service-ip', { service: z.string(), namespace, save: VarName.optional() }),
   check('proxy-rules', {
     service: z.string(),
     namespace,
@@ -138,11 +166,27 @@ const AssertSchema = z.discriminatedUnion('assert', [
     backends: z.union([z.literal('all'), z.int().min(1)]).default('all').describe('Distinct answering pods to see.'),
     attempts: z.int().min(1).default(12),
     password: z.string().optional().describe('MariaDB password for via: sql (default: lab).'),
+    answeredBy: z.string().min(1).optional().describe('Every answer must come from this pod (a name) or these pods (a label selector like app=web).'),
     ...ForService,
   }),
   check('unreachable', { from: TargetSchema, to: HostPort, expect: oneOf(['refused', 'timeout', 'any'], 'failure'), ...ForService }),
   check('exec', { on: TargetSchema, command: z.array(z.string()).min(1), expect: Expect }),
   check('source-ip', { from: TargetSchema, to: HostPort, via: z.literal('http'), expect: oneOf(['node', 'client'], 'source'), ...ForService }),
+  check('object', {
+    kind: oneOf(KIND_NAMES, 'kind'),
+    name: z.string(),
+    namespace,
+    fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional()
+      .describe('Field paths like spec.type or spec.ports[0].nodePort, and the value each must have.'),
+  }),
+  check('answer', {
+    key: z.string(),
+    equals: z.string().optional().describe('The expected answer, ${variables} expanded; compared trimmed (CIDRs and IPs by value).'),
+    matches: z.string().optional().describe('A regular expression the answer must match.'),
+    list: z.boolean().optional().describe('Compare as a set of words (commas or spaces between them, any order).'),
+    save: VarName.optional(),
+  }),
+  check('ranges-disjoint', {}).describe('The service CIDR overlaps neither the pod CIDR nor any node\'s pod range, and no ClusterIP is a pod\'s IP.'),
 ]);
 
 export const ScenarioItemSchema = z.union([StepSchema, AssertSchema]);

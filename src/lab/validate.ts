@@ -4,7 +4,7 @@
 // as warnings. Nothing here creates anything.
 import type { Deployment, EndpointSlice, KubeObject, Pod, Service } from '../k8s/objects.ts';
 import { cidrContains, cidrOverlap, cidrSize, cidrString, ipToBig, normalizeIP, nthIP, parseCidr, type Cidr } from '../util/cidr.ts';
-import { defaultExternalIP, defaultNodeIP, NODE_POD_PREFIX, nodePodSlices, parsePortRange, type LabLayout } from './layout.ts';
+import { defaultExternalIP, defaultNodeIP, NODE_POD_PREFIX, nodePodCIDRs, parsePortRange, type LabLayout } from './layout.ts';
 import { invalidValue } from './names.ts';
 import type { LabSpec } from './schema.ts';
 import type { PlacedObject } from './objects.ts';
@@ -40,10 +40,13 @@ export function checkCluster(spec: LabSpec, src: YamlSource): string[] {
     }
   }
   const podSvc = cidrOverlap(pods, services);
+  const handInside = checkNodePodCIDRs(spec, { pods, services }, src);
   if (podSvc) {
     warnings.push(src.warning(at('podCIDR'),
       `pod CIDR ${cidrString(pods)} overlaps service CIDR ${cidrString(services)} on ${cidrString(podSvc)}: ` +
-      'Kubernetes accepts this (no node gets a pod slice from the overlap), but a pod address there would be shadowed by service rules; keep the ranges apart'));
+      (handInside.length
+        ? `Kubernetes accepts this, and ${handInside.join(', ')} ${handInside.length === 1 ? 'has a pod range' : 'have pod ranges'} inside the overlap, so pod addresses there can also be ClusterIPs; keep the ranges apart`
+        : 'Kubernetes accepts this (no node gets a pod slice from the overlap), but a pod address there would be shadowed by service rules; keep the ranges apart')));
   }
 
   if (32 - services.prefix > MAX_SERVICE_CIDR_BITS) {
@@ -56,10 +59,13 @@ export function checkCluster(spec: LabSpec, src: YamlSource): string[] {
   if (pods.prefix > NODE_POD_PREFIX) {
     throw src.error(at('podCIDR'), `pod CIDR ${cidrString(pods)} is too small: each node needs a /${NODE_POD_PREFIX} slice of it`);
   }
-  const slices = nodePodSlices(c.podCIDR, c.serviceCIDR, c.nodes.length);
-  if (slices.length < c.nodes.length) {
+  const ranges = nodePodCIDRs(c);
+  if (ranges.some((r) => r === undefined)) {
+    const wanted = c.nodes.filter((n) => !n.podCIDR).length;
+    const slices = ranges.filter((r, i) => r && !c.nodes[i].podCIDR).length;
+    const hand = c.nodes.length - wanted;
     throw src.error(at('podCIDR'),
-      `pod CIDR ${cidrString(pods)} is too small for ${c.nodes.length} nodes: it has room for ${slices.length} /${NODE_POD_PREFIX} slice${slices.length === 1 ? '' : 's'} (one per node${podSvc ? ', outside the service CIDR' : ''})`);
+      `pod CIDR ${cidrString(pods)} is too small for ${wanted === c.nodes.length ? '' : 'the other '}${wanted} nodes: it has room for ${slices} /${NODE_POD_PREFIX} slice${slices === 1 ? '' : 's'} (one per node${podSvc ? ', outside the service CIDR' : ''}${hand ? `, apart from the ${hand} given by hand` : ''})`);
   }
 
   checkNodes(spec, nodeNet, src);
@@ -85,6 +91,37 @@ export function checkCluster(spec: LabSpec, src: YamlSource): string[] {
     }
   });
   return warnings;
+}
+
+// Smallest node pod range: the bridge gateway, a few pods, network and broadcast.
+const MAX_NODE_POD_PREFIX = 28;
+
+/**
+ * Hand-assigned node pod ranges (cluster.nodes[].podCIDR): inside the pod CIDR
+ * (kube-proxy's --cluster-cidr; so apart from the node network too) and apart
+ * from each other. Inside the service CIDR is allowed, as upstream allows it — that is
+ * how a ClusterIP and a pod IP come to collide — and named in the warning.
+ * Returns "node-03 (10.0.3.0/24)" for each node whose range is in the service CIDR.
+ */
+function checkNodePodCIDRs(spec: LabSpec, nets: { pods: Cidr; services: Cidr }, src: YamlSource): string[] {
+  const inside: string[] = [];
+  const seen: { name: string; i: number; cidr: Cidr }[] = [];
+  spec.cluster.nodes.forEach((n, i) => {
+    if (!n.podCIDR) return;
+    const path = ['cluster', 'nodes', i, 'podCIDR'];
+    const c = parseCidr(n.podCIDR);
+    v4(c, src, path);
+    if (c.prefix > MAX_NODE_POD_PREFIX) throw src.error(path, `node pod CIDR ${cidrString(c)} is too small: use /${MAX_NODE_POD_PREFIX} or larger`);
+    if (!cidrContains(nets.pods, c.ip) || c.prefix < nets.pods.prefix) {
+      throw src.error(path, `node pod CIDR ${cidrString(c)} is outside the pod CIDR ${cidrString(nets.pods)} (cluster.podCIDR, kube-proxy's --cluster-cidr)`);
+    }
+    const other = seen.find((o) => cidrOverlap(o.cidr, c));
+    if (other) throw src.error(path, `node pod CIDR ${cidrString(c)} overlaps node "${other.name}"'s ${cidrString(other.cidr)} (cluster.nodes[${other.i}].podCIDR)`);
+    seen.push({ name: n.name, i, cidr: c });
+    // Inside the pod CIDR, so the cluster-level overlap warning names it.
+    if (cidrOverlap(c, nets.services)) inside.push(`${n.name} (${cidrString(c)})`);
+  });
+  return inside;
 }
 
 // Node names and addresses: unique, inside the node network, not its network,

@@ -7,6 +7,8 @@ import type { LabApi, PodView } from '../lifecycle/lab-api.ts';
 import type { ExecResult } from '../util/exec.ts';
 import { podExecArgv } from '../workloads/pod-paths.ts';
 import { CheckFailed } from './retry.ts';
+import type { BUILTIN_VARS } from '../lab/schema.ts';
+import type { ReconfigureChange } from '../lab/reconfigure.ts';
 
 export type Target = { pod: string } | { node: string } | { external: true };
 
@@ -21,6 +23,34 @@ export interface ScenarioContext {
   /** node binary inside nodes */
   nodeBin: string;
   vars: Map<string, string>;
+  /** Where `answer` steps write and `answer` assertions read (the lab's answers/ directory). */
+  answersDir?: string;
+  /**
+   * Rebuilds the lab for a `reconfigure` step (down, then up with the changes)
+   * and returns what changed in the context; given by the CLI, which owns the
+   * lifecycle. Without it a reconfigure step fails.
+   */
+  rebuild?: (change: ReconfigureChange) => Promise<RebuiltLab>;
+}
+
+export type RebuiltLab = Pick<ScenarioContext, 'layout' | 'mode' | 'api' | 'nodes' | 'external'> & { summary: string };
+
+/** The variables every scenario has (BUILTIN_VARS in src/lab/schema.ts), from the running lab. */
+export function builtinVars(layout: LabLayout, mode: string): Record<(typeof BUILTIN_VARS)[number], string> {
+  return {
+    labName: layout.name,
+    proxyMode: mode,
+    nodeNetwork: layout.nodeNetwork,
+    podCIDR: layout.podCIDR,
+    serviceCIDR: layout.serviceCIDR,
+    apiServerIP: layout.apiServerIP,
+    dnsIP: layout.dnsIP,
+  };
+}
+
+/** Sets the built-in variables (again, after a rebuild). */
+export function seedVars(ctx: ScenarioContext): void {
+  for (const [k, v] of Object.entries(builtinVars(ctx.layout, ctx.mode))) ctx.vars.set(k, v);
 }
 
 export interface ResolvedTarget {
@@ -89,14 +119,22 @@ export interface Destination {
 const NODE_SETS = ['each-node', 'nodes-with-endpoints', 'nodes-without-endpoints'];
 
 /**
- * "host:port" after ${var} expansion, with node names turned into node IPs and
- * the node-set keywords into one destination per node: each-node, or the nodes
+ * "host:port" after ${var} expansion, with node names turned into node IPs,
+ * pod/NAME into that pod's IP, and the node-set keywords into one destination
+ * per node: each-node, or the nodes
  * that do (not) run a ready endpoint of `service` (externalTrafficPolicy: Local).
  */
 export async function destinations(ctx: ScenarioContext, to: string, service?: string, namespace?: string): Promise<Destination[]> {
   const { host, port } = splitHostPort(expand(ctx, to));
   const node = ctx.layout.nodes.find((n) => n.name === host);
   if (node) return [{ host: node.ip, port, label: `${node.name} (${node.ip}):${port}` }];
+  if (host.startsWith('pod/')) {
+    // A pod's own address, looked up now: it changes when the pod is re-created.
+    const name = host.slice(4);
+    const pod = (await ctx.api.findPods(name, namespace)).find((p) => p.ready && p.ip);
+    if (!pod) throw new CheckFailed(`no ready pod ${name.includes('=') ? `matches "${name}"` : `named ${name}`} to take the address of`);
+    return [{ host: pod.ip, port, label: `pod ${pod.name} (${pod.ip}):${port}` }];
+  }
   if (!NODE_SETS.includes(host)) return [{ host, port, label: `${host}:${port}` }];
   let nodes = ctx.layout.nodes;
   if (host !== 'each-node') {

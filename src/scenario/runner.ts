@@ -2,13 +2,15 @@
 // their timeout. One line per item as it finishes, then a summary. A failed
 // step stops the scenario (what follows depends on it); a failed assertion
 // does not.
-import type { ScenarioContext } from './context.ts';
+import { seedVars, type ScenarioContext } from './context.ts';
 import { CheckFailed, retryUntil } from './retry.ts';
 import { paint, sym } from '../cli/output.ts';
 import { checkReach, checkUnreachable } from './assertions/reach.ts';
 import { checkDns, checkExec, checkServiceIP, checkSourceIP } from './assertions/basic.ts';
 import { checkProxyRules } from './assertions/proxy-rules.ts';
 import { stepApply, stepDelete, stepScale, stepWait } from './steps.ts';
+import { checkObject, checkRangesDisjoint } from './assertions/objects.ts';
+import { checkAnswer, stepAnswer } from './assertions/answers.ts';
 
 export interface ItemResult {
   index: number;
@@ -41,7 +43,17 @@ const DEFAULT_ASSERT_TIMEOUT_S = 30;
 export function itemTitle(item: Item): string {
   // A delete step's `name` is the object's name, not a title.
   if (item.step === 'delete') return `delete ${item.kind.toLowerCase()}/${item.name}`;
+  if (item.assert === 'object') {
+    const fields = Object.entries(item.fields ?? {}).map(([k, v]) => `${k}=${v}`).join(', ');
+    return `${item.kind.toLowerCase()}/${item.name}${fields ? ` has ${fields}` : ' exists'}`;
+  }
   if (item.name) return item.name;
+  if (item.step === 'reconfigure') {
+    const changes = [...Object.entries(item.cluster ?? {}).map(([k, v]) => (k === 'nodes' ? 'node ranges' : `${k} ${v}`)), item.proxy?.mode && `proxy mode ${item.proxy.mode}`];
+    return `rebuild the lab with ${changes.filter(Boolean).join(', ')}`;
+  }
+  if (item.step === 'answer') return `answer ${item.key}`;
+  if (item.assert === 'answer') return `answer ${item.key}`;
   const t = item.assert ?? item.step ?? '?';
   const bits = [item.service, item.to && `→ ${item.to}`, item.deployment && `${item.deployment}=${item.replicas}`, item.kind && `${item.kind}/${item.name ?? ''}`]
     .filter(Boolean)
@@ -59,6 +71,9 @@ async function runItem(ctx: ScenarioContext, item: Item, labFile: string): Promi
     case 'unreachable': return checkUnreachable(ctx, item as never);
     case 'exec': return checkExec(ctx, { ...item, on: item.on } as never);
     case 'source-ip': return checkSourceIP(ctx, item as never);
+    case 'object': return checkObject(ctx, item as never);
+    case 'answer': return checkAnswer(ctx, item as never);
+    case 'ranges-disjoint': return checkRangesDisjoint(ctx);
   }
   switch (item.step) {
     case 'apply': return stepApply(ctx, item as never, labFile);
@@ -66,8 +81,18 @@ async function runItem(ctx: ScenarioContext, item: Item, labFile: string): Promi
     case 'scale': return stepScale(ctx, item as never);
     case 'exec': return checkExec(ctx, { ...item, on: item.on } as never);
     case 'wait': return stepWait(ctx, item as never);
+    case 'answer': return stepAnswer(ctx, item as never);
+    case 'reconfigure': return stepReconfigure(ctx, item);
   }
   throw new CheckFailed(`unknown scenario item ${JSON.stringify(item)}`);
+}
+
+async function stepReconfigure(ctx: ScenarioContext, item: Item): Promise<string> {
+  if (!ctx.rebuild) throw new CheckFailed('a reconfigure step rebuilds the lab, which only `svclab run` and `svclab exercise` can do');
+  const { summary, ...parts } = await ctx.rebuild({ cluster: item.cluster, proxy: item.proxy });
+  Object.assign(ctx, parts);
+  seedVars(ctx);
+  return summary;
 }
 
 export async function runScenario(
@@ -76,6 +101,7 @@ export async function runScenario(
   opts: { lab: string; labFile: string; out?: NodeJS.WriteStream; quiet?: boolean },
 ): Promise<ScenarioResult> {
   const out = opts.out ?? process.stdout;
+  seedVars(ctx);
   const results: ItemResult[] = [];
   const t0 = Date.now();
   let stopped = false;

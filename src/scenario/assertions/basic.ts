@@ -38,7 +38,11 @@ export async function checkExec(ctx: ScenarioContext, spec: { on: Target; comman
   if (r.code !== wantCode) throw new CheckFailed(`\`${argv.join(' ')}\` in ${target.label} exited ${r.code}, expected ${wantCode}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
   if (spec.expect?.stdout) {
     const re = new RegExp(expand(ctx, spec.expect.stdout), 'm');
-    if (!re.test(r.stdout)) throw new CheckFailed(`output of \`${argv.join(' ')}\` in ${target.label} does not match /${re.source}/:\n${r.stdout.trim().slice(0, 600)}`);
+    const m = re.exec(r.stdout);
+    if (!m) throw new CheckFailed(`output of \`${argv.join(' ')}\` in ${target.label} does not match /${re.source}/:\n${r.stdout.trim().slice(0, 600)}`);
+    // Show the line that matched: the rule or flag the check was about.
+    const line = r.stdout.slice(r.stdout.lastIndexOf('\n', m.index) + 1).split('\n')[0].trim();
+    return `\`${argv.join(' ')}\` in ${target.label}: ${line.length > 240 ? `${line.slice(0, 240)}…` : line}`;
   }
   return `\`${argv.join(' ')}\` in ${target.label}`;
 }

@@ -17,6 +17,8 @@ export interface ReachSpec {
   service?: string;
   namespace?: string;
   password?: string;
+  /** A pod name or label selector every answer must come from. */
+  answeredBy?: string;
 }
 
 /** One request; returns the answering pod's name (sql, http) or "" (tcp). */
@@ -63,6 +65,14 @@ async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, por
     seen.set(r.who, (seen.get(r.who) ?? 0) + 1);
   }
   const answered = [...seen.entries()].map(([k, v]) => `${k}×${v}`).join(', ');
+  if (spec.answeredBy) {
+    if (spec.via === 'tcp') throw new CheckFailed('answeredBy needs via: http or sql (a tcp connection does not say who answered)');
+    const allowed = new Set((await ctx.api.findPods(spec.answeredBy, spec.namespace)).map((p) => p.name));
+    const others = [...seen.keys()].filter((who) => !allowed.has(who));
+    if (others.length) {
+      throw new CheckFailed(`${host}:${port} was answered by ${others.join(', ')}, not by ${spec.answeredBy.includes('=') ? `pods ${spec.answeredBy}` : `pod ${spec.answeredBy}`} (${answered})`);
+    }
+  }
   if (spec.via !== 'tcp' && spec.backends !== undefined) {
     let want: number;
     if (spec.backends === 'all') {
