@@ -75,7 +75,7 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
   const backend = await createBackend(mode, settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log });
   await backend.setup();
   const proxier = new Proxier({ settings, backend, minSyncPeriodMs, syncPeriodMs, log });
-  serveMetrics(proxier.metrics, values['metrics-bind-address']!, () => proxier.health());
+  serveMetrics(proxier.metrics, values['metrics-bind-address']!, () => proxier.health(), mode);
   if (values['healthz-bind-address'] !== values['metrics-bind-address']) serveMetrics(proxier.metrics, values['healthz-bind-address']!, () => proxier.health());
 
   const client = new ApiClient(values.master);

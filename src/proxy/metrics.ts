@@ -89,13 +89,20 @@ export class ProxyMetrics {
   }
 }
 
-/** Serves /metrics (Prometheus) and /healthz (upstream's JSON shape) on host:port. */
-export function serveMetrics(metrics: ProxyMetrics, address: string, healthy: () => { lastUpdated: Date; healthy: boolean }): Server {
+/**
+ * Serves /metrics (Prometheus) and /healthz (upstream's JSON shape) on host:port,
+ * and /proxyMode when given the mode: upstream's metrics server answers
+ * `curl 127.0.0.1:10249/proxyMode` with the mode in use, which is how one asks a node.
+ */
+export function serveMetrics(metrics: ProxyMetrics, address: string, healthy: () => { lastUpdated: Date; healthy: boolean }, mode?: string): Server {
   const [host, port] = splitHostPort(address);
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       res.end(metrics.render());
+    } else if (req.url === '/proxyMode' && mode) {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(mode);
     } else if (req.url === '/healthz' || req.url === '/livez') {
       const h = healthy();
       const code = h.healthy ? 200 : 503;
