@@ -118,6 +118,7 @@ if (skip) {
     times.down = Math.round((performance.now() - t) / 100) / 10;
     assert.equal((await listNetns()).filter((n) => n.startsWith(`svclab-${lab}-`)), []);
     assert.not.ok(existsSync(vmsDir(lab)), 'VM directory removed');
+    assert.not.ok(existsSync(`/var/lib/svclab/${lab}`), 'lab directory removed');
     const lv = new LibvirtBackend();
     if (await lv.reachable()) assert.equal(await lv.list(lab), []);
     const ps = await run(['pgrep', '-f', `guest=svclab-${lab}-`], { allowFailure: true });

@@ -99,6 +99,7 @@ if (skip) {
     await networkProvider.delete!(state.network.id, state.network.outs);
     assert.equal(await networkProvider.read!(state.network.id, state.network.outs), {});
     assert.equal((await listNetns()).filter((n) => n.startsWith(`svclab-${lab}-`)), []);
+    assert.not.ok(existsSync(`/var/lib/svclab/${lab}`), 'lab directory removed');
   });
 }
 

@@ -4,14 +4,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { killNetnsProcesses, listNetns } from '../netns-host.ts';
-import { netnsName, networkNetnsName } from '../netns-names.ts';
+import { labStateDir, netnsName, networkNetnsName } from '../netns-names.ts';
 import { LibvirtBackend, QemuBackend, type VmBackend } from './backends.ts';
 import { configureNode, connectNode, createNodeVolume, startNodeVm, stopNodeVm, vmSpec, type VmLabLayout, type VmOptions } from './lab-vms.ts';
-import { domainName, vmPaths } from './names.ts';
+import { domainName, vmPaths, vmsDir } from './names.ts';
 import { applyNetSteps, deleteNetwork, planNetwork, type VmNetworkLayout } from './network.ts';
 import { resolveBaseImage } from './volume.ts';
 import { VmNode } from './vm-node.ts';
-import { rmSync } from 'node:fs';
+import { rmSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 // ---- network: the bridge namespace and the external client -----------------
 
@@ -42,6 +43,9 @@ export async function deleteNetworkResource(outs: NetworkInputs): Promise<void> 
   const present = new Set(await listNetns());
   await killNetnsProcesses(namespaces.filter((n) => present.has(n)));
   await deleteNetwork(outs.lab, outs.external.name);
+  // Deleted last (domains and volumes depend on it): what is left of the lab's files.
+  rmSync(join(labStateDir(outs.lab), 'qemu-in-netns'), { force: true });
+  for (const dir of [vmsDir(outs.lab), labStateDir(outs.lab)]) removeIfEmpty(dir);
 }
 
 // ---- volume: a node's qcow2 overlay ----------------------------------------
@@ -71,6 +75,15 @@ export async function readVolume(outs: VolumeOutputs): Promise<VolumeOutputs | u
 
 export async function deleteVolume(outs: VolumeOutputs): Promise<void> {
   rmSync(outs.disk, { force: true });
+  removeIfEmpty(dirname(outs.disk));
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // absent, or not empty
+  }
 }
 
 // ---- domain: a node's VM ---------------------------------------------------
@@ -122,7 +135,10 @@ export async function readDomain(outs: DomainOutputs): Promise<DomainOutputs | u
 
 export async function deleteDomain(outs: DomainOutputs): Promise<void> {
   await stopNodeVm(outs.layout.lab, outs.node, outs.index, backendFor(outs));
-  for (const f of ['agentSocket', 'consoleSocket', 'qmpSocket', 'pidFile'] as const) rmSync(vmPaths(outs.layout.lab, outs.node)[f], { force: true });
+  // Everything of the VM but its disk, which belongs to the volume resource
+  // (a replaced domain boots the same volume).
+  const p = vmPaths(outs.layout.lab, outs.node);
+  for (const f of [p.agentSocket, p.consoleSocket, p.qmpSocket, p.pidFile, p.consoleLog, join(p.dir, 'domain.xml')]) rmSync(f, { force: true });
 }
 
 // ---- node software: the svclab bundle inside a VM ----------------------------
