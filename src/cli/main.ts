@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
     lazy(() => import('./commands/scale.ts')),
     lazy(() => import('./commands/describe.ts')),
     lazy(() => import('./commands/doctor.ts')),
+    lazy(() => import('./commands/exercise.ts')),
     lazy(() => import('./commands/image.ts')),
   ]);
   program.exitOverride();
