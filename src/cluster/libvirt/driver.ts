@@ -5,7 +5,7 @@
 //
 // Backends (see backends.ts): `libvirt` when libvirtd answers, else `qemu`
 // started directly; both run qemu inside the lab's namespace.
-import { existsSync, mkdirSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../../util/errors.ts';
@@ -42,13 +42,7 @@ export interface VmLab {
 
 const now = () => performance.now();
 
-function removeIfEmpty(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // absent, or still holding someone else's files
-  }
-}
+
 
 /** The lab loader's layout names the lab `name`; the driver's own calls use `lab`. */
 export type VmLayoutInput = VmLabLayout | (Omit<VmLabLayout, 'lab'> & { name: string });
@@ -172,10 +166,9 @@ export class LibvirtDriver {
     // Anything left in the namespaces (a qemu whose pid file was lost, a probe) goes too.
     const killed = await killNetnsProcesses(namespaces.filter((n) => present.has(n)));
     const nets = await deleteNetwork(lab, externalName);
-    rmSync(`${labStateDir(lab)}/vms`, { recursive: true, force: true });
-    rmSync(`${labStateDir(lab)}/logs/forward.log`, { force: true });
-    // The lab directory also holds the lifecycle's records; remove it only if nothing else is left.
-    for (const dir of [`${labStateDir(lab)}/logs`, labStateDir(lab)]) removeIfEmpty(dir);
+    // As the netns driver does: the whole state directory (VM disks and
+    // sockets, the emulator wrapper, logs, and the lifecycle's lab.json) goes.
+    rmSync(labStateDir(lab), { recursive: true, force: true });
     return `removed ${vms.length} VMs, ${nets.length} namespaces${killed ? `, ${killed} stray processes` : ''}`;
   }
 }
