@@ -29,7 +29,9 @@ function printItem(r: ItemResult, hint?: string): void {
   const mark = r.status === 'pass' ? sym.ok() : r.status === 'skip' ? sym.skip() : sym.fail();
   const timing = paint('gray', `(${r.seconds.toFixed(1)}s${r.attempts > 1 ? `, ${r.attempts} tries` : ''})`);
   console.log(`${mark} ${r.kind === 'step' ? `${paint('cyan', 'step')} ` : ''}${r.name} ${timing}`);
-  const message = hint ? r.message.slice(0, r.message.lastIndexOf('\nhint: ')) : r.message;
+  // A failed check's message ends with its hint (for reports); here the hint gets its own line.
+  const cut = r.status === 'fail' && hint ? r.message.lastIndexOf('\nhint: ') : -1;
+  const message = cut >= 0 ? r.message.slice(0, cut) : r.message;
   if (message) console.log(`    ${paint('gray', message.split('\n').join('\n    '))}`);
   if (r.status === 'fail' && hint) console.log(`    ${paint('yellow', `hint: ${hint}`)}`);
 }

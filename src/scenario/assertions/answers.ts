@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { normalizeIP, ipFamily, parseCidr, cidrString } from '../../util/cidr.ts';
 import type { ScenarioContext, Target } from '../context.ts';
 import { expand, resolveTarget, runIn } from '../context.ts';
-import { CheckFailed } from '../retry.ts';
+import { CheckFailed, retryUntil } from '../retry.ts';
 
 function answersDir(ctx: ScenarioContext): string {
   if (!ctx.answersDir) throw new CheckFailed('this run has no answers directory (answers belong to a lab that is up)');
@@ -30,25 +30,26 @@ export interface AnswerStepSpec {
   key: string;
   value?: string;
   from?: { on: Target; command: string[]; match?: string };
+  /** Seconds to keep looking for a `from` answer. */
+  timeout?: number;
 }
 
 export async function stepAnswer(ctx: ScenarioContext, spec: AnswerStepSpec): Promise<string> {
-  let value: string;
-  if (spec.value !== undefined) value = expand(ctx, spec.value);
-  else {
-    const from = spec.from!;
-    const target = await resolveTarget(ctx, from.on);
-    const argv = from.command.map((a) => expand(ctx, a));
-    const r = await runIn(target, argv);
-    if (r.code !== 0) throw new CheckFailed(`\`${argv.join(' ')}\` in ${target.label} exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
-    if (from.match) {
-      const m = r.stdout.match(new RegExp(expand(ctx, from.match), 'm'));
-      if (!m) throw new CheckFailed(`output of \`${argv.join(' ')}\` in ${target.label} does not match /${from.match}/`);
-      value = m[1] ?? m[0];
-    } else value = r.stdout;
-  }
+  const value = spec.value !== undefined ? expand(ctx, spec.value) : (await retryUntil((spec.timeout ?? 30) * 1000, () => findAnswer(ctx, spec.from!), 500)).value;
   await writeAnswer(answersDir(ctx), spec.key, value);
   return `answer ${spec.key}: ${value.trim()}`;
+}
+
+// Looked for again until found: right after a change the rules may still be converging.
+async function findAnswer(ctx: ScenarioContext, from: NonNullable<AnswerStepSpec['from']>): Promise<string> {
+  const target = await resolveTarget(ctx, from.on);
+  const argv = from.command.map((a) => expand(ctx, a));
+  const r = await runIn(target, argv);
+  if (r.code !== 0) throw new CheckFailed(`\`${argv.join(' ')}\` in ${target.label} exited ${r.code}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' ')}`);
+  if (!from.match) return r.stdout;
+  const m = r.stdout.match(new RegExp(expand(ctx, from.match), 'm'));
+  if (!m) throw new CheckFailed(`output of \`${argv.join(' ')}\` in ${target.label} does not match /${from.match}/`);
+  return m[1] ?? m[0];
 }
 
 /** Answers compare trimmed; CIDRs and IPs by value (10.96.0.0/12 == 10.96.0.000/12 is not a goal, but IPv6 spellings are). */
