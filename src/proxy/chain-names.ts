@@ -29,9 +29,33 @@ export function sha256Base32(text: string): string {
   return base32(createHash('sha256').update(text, 'utf8').digest());
 }
 
+/**
+ * A bounded cache of names by their input. Upstream computes a service's and an
+ * endpoint's chain names once, when the object changes (newServiceInfo,
+ * newEndpointInfo), not on every sync; hashing every name again made a render of
+ * 10,000 services spend most of its time in sha256. Cleared when full, so a
+ * long-running proxy with churning endpoints stays bounded.
+ */
+export class NameMemo {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly max = 1 << 17) {}
+  get(input: string, make: (input: string) => string): string {
+    let name = this.names.get(input);
+    if (name === undefined) {
+      if (this.names.size >= this.max) this.names.clear();
+      name = make(input);
+      this.names.set(input, name);
+    }
+    return name;
+  }
+}
+
+const hashes = new NameMemo();
+const hash16 = (text: string) => sha256Base32(text).slice(0, 16);
+
 /** Upstream portProtoHash: 16 characters for `key + protocol` (+ endpoint). */
 function portProtoHash(key: string, protocol: string, endpoint = ''): string {
-  return sha256Base32(key + protocol.toLowerCase() + endpoint).slice(0, 16);
+  return hashes.get(key + protocol.toLowerCase() + endpoint, hash16);
 }
 
 /** KUBE-SVC-…: the cluster-policy chain. `key` is "ns/svc:port" (ServicePortInfo.key). */
@@ -52,6 +76,12 @@ export function externalChainName(key: string, protocol: string): string {
 /** KUBE-FW-…: loadBalancerSourceRanges filtering. */
 export function firewallChainName(key: string, protocol: string): string {
   return `KUBE-FW-${portProtoHash(key, protocol)}`;
+}
+
+/** The four chain names of one service port from one hash (upstream's newServiceInfo computes them together). */
+export function servicePortChainNames(key: string, protocol: string): { clusterPolicy: string; localPolicy: string; external: string; firewall: string } {
+  const hash = portProtoHash(key, protocol);
+  return { clusterPolicy: `KUBE-SVC-${hash}`, localPolicy: `KUBE-SVL-${hash}`, external: `KUBE-EXT-${hash}`, firewall: `KUBE-FW-${hash}` };
 }
 
 /** KUBE-SEP-…: one endpoint; `endpoint` is the normalised "ip:port" ("[v6]:port"). */

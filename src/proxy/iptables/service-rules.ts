@@ -3,9 +3,7 @@
 import type { EndpointInfo, ServicePortInfo } from '../model.ts';
 import { categorize } from '../endpoints.ts';
 import { usesClusterEndpoints, usesLocalEndpoints } from '../service-ports.ts';
-import {
-  endpointChainName, externalChainName, firewallChainName, localPolicyChainName, servicePortChainName,
-} from '../chain-names.ts';
+import { endpointChainName, servicePortChainNames } from '../chain-names.ts';
 import { cidrContains, parseCidr } from '../../util/cidr.ts';
 import { probability } from './probability.ts';
 import type { TableBuffer } from './ruleset.ts';
@@ -57,10 +55,16 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
   const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } =
     categorize(allEndpoints, svc, ctx.nodeName);
 
-  const clusterPolicyChain = servicePortChainName(name, protocol);
-  const localPolicyChain = localPolicyChainName(name, protocol);
-  const externalTrafficChain = externalChainName(name, protocol);
-  const fwChain = firewallChainName(name, protocol);
+  const {
+    clusterPolicy: clusterPolicyChain, localPolicy: localPolicyChain, external: externalTrafficChain, firewall: fwChain,
+  } = servicePortChainNames(name, protocol);
+  // Upstream keeps each endpoint's chain name on the endpoint (endpointInfo.ChainName): one lookup per endpoint.
+  const epChains = new Map<EndpointInfo, string>();
+  const epChain = (ep: EndpointInfo) => {
+    let c = epChains.get(ep);
+    if (c === undefined) epChains.set(ep, (c = endpointChainName(name, protocol, ep.endpoint)));
+    return c;
+  };
   const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
   const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpoints(svc);
 
@@ -212,16 +216,16 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
   if (usesClusterPolicyChain) {
     natSvc.chain(clusterPolicyChain);
     ctx.activeNatChains.add(clusterPolicyChain);
-    writeServiceToEndpointRules(ctx, natSvc, svc, clusterPolicyChain, clusterEndpoints);
+    writeServiceToEndpointRules(ctx, natSvc, svc, clusterPolicyChain, clusterEndpoints, epChain);
   }
   if (usesLocalPolicyChain) {
     natSvc.chain(localPolicyChain);
     ctx.activeNatChains.add(localPolicyChain);
-    writeServiceToEndpointRules(ctx, natSvc, svc, localPolicyChain, localEndpoints);
+    writeServiceToEndpointRules(ctx, natSvc, svc, localPolicyChain, localEndpoints, epChain);
   }
 
   for (const ep of allReachableEndpoints) {
-    const chain = endpointChainName(name, protocol, ep.endpoint);
+    const chain = epChain(ep);
     natSvc.chain(chain);
     ctx.activeNatChains.add(chain);
     const base = serviceComment(ctx, name);
@@ -233,17 +237,18 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
 }
 
 /** Affinity checks first, then the 1/n, 1/(n-1), ... cascade; the last rule always matches. */
-function writeServiceToEndpointRules(ctx: SyncContext, nat: TableBuffer, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[]): void {
-  const protocol = svc.protocol.toLowerCase();
+function writeServiceToEndpointRules(
+  ctx: SyncContext, nat: TableBuffer, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[], chainOf: (ep: EndpointInfo) => string,
+): void {
   if (svc.sessionAffinityClientIP) {
     for (const ep of endpoints) {
-      const epChain = endpointChainName(svc.key, protocol, ep.endpoint);
+      const epChain = chainOf(ep);
       nat.rule(chain, serviceComment(ctx, `${svc.key} -> ${ep.endpoint}`),
         '-m', 'recent', '--name', epChain, '--rcheck', '--seconds', String(svc.stickyMaxAgeSeconds), '--reap', '-j', epChain);
     }
   }
   endpoints.forEach((ep, i) => {
-    const epChain = endpointChainName(svc.key, protocol, ep.endpoint);
+    const epChain = chainOf(ep);
     const random = i < endpoints.length - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(endpoints.length - i)] : [];
     nat.rule(chain, serviceComment(ctx, `${svc.key} -> ${ep.endpoint}`), random, '-j', epChain);
   });

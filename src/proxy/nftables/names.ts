@@ -2,7 +2,7 @@
 // (pkg/proxy/nftables/proxier.go servicePortChainNameBase, hashAndTruncate):
 // "HASH8-ns/svc/proto/port", so `nft list` shows which Service a chain serves,
 // while the hash keeps near-identical names apart and unique after truncation.
-import { sha256Base32 } from '../chain-names.ts';
+import { NameMemo, sha256Base32 } from '../chain-names.ts';
 import type { ServicePortName } from '../model.ts';
 
 /** knftables.NameLengthMax (256) minus the longest prefix we use (16). */
@@ -17,11 +17,16 @@ export const NFT_PREFIX = {
   affinity: 'affinity-',
 } as const;
 
+const names = new NameMemo();
+
 /** Upstream hashAndTruncate: 8 hash characters, "-", the name; cut to 240 with "...". */
 export function hashAndTruncate(name: string): string {
-  let out = `${sha256Base32(name).slice(0, 8)}-${name}`;
-  if (out.length > CHAIN_NAME_BASE_MAX) out = `${out.slice(0, CHAIN_NAME_BASE_MAX - 3)}...`;
-  return out;
+  return names.get(name, truncatedName);
+}
+
+function truncatedName(name: string): string {
+  const out = `${sha256Base32(name).slice(0, 8)}-${name}`;
+  return out.length > CHAIN_NAME_BASE_MAX ? `${out.slice(0, CHAIN_NAME_BASE_MAX - 3)}...` : out;
 }
 
 /** "ULMVA6XW-ns1/svc1/tcp/p80" — the part after "service-", "local-", "external-", "firewall-". */
@@ -56,6 +61,18 @@ export function nftEndpointChain(name: ServicePortName, endpoint: string): strin
 }
 export function nftAffinitySet(name: ServicePortName, endpoint: string): string {
   return NFT_PREFIX.affinity + endpointChainNameBase(name, endpoint);
+}
+
+/** The four chain names of one service port from one base (a render asks for them once per service). */
+export function nftServicePortChains(name: ServicePortName): { service: string; local: string; external: string; firewall: string } {
+  const base = servicePortChainNameBase(name);
+  return { service: NFT_PREFIX.service + base, local: NFT_PREFIX.local + base, external: NFT_PREFIX.external + base, firewall: NFT_PREFIX.firewall + base };
+}
+
+/** An endpoint's chain and affinity set names from one base. */
+export function nftEndpointNames(name: ServicePortName, endpoint: string): { chain: string; affinitySet: string } {
+  const base = endpointChainNameBase(name, endpoint);
+  return { chain: NFT_PREFIX.endpoint + base, affinitySet: NFT_PREFIX.affinity + base };
 }
 
 /** Go's net.SplitHostPort for the two shapes kube-proxy produces. */
