@@ -136,9 +136,16 @@ export function renderIptables(state: ProxyState, settings: ProxySettings, opts:
   filter.rule(KUBE_FORWARD, '-m', 'comment', '--comment', 'kubernetes forwarding rules', '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT');
   filter.rule(KUBE_FORWARD, '-m', 'comment', '--comment', 'kubernetes forwarding conntrack rule', '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT');
 
+  // The tables as data are built on first use: a sync only needs the text.
+  let filterTable: IptablesRuleset['filter'] | undefined;
+  let natTable: IptablesRuleset['nat'] | undefined;
   return {
-    filter: filter.toTable(),
-    nat: nat.toTable(),
+    get filter() {
+      return (filterTable ??= filter.toTable());
+    },
+    get nat() {
+      return (natTable ??= nat.toTable());
+    },
     text: filter.text() + nat.text(),
     counts: { filter: filter.count, nat: nat.count + skipped.count },
     lastSync: { filter: filter.count, nat: nat.count },

@@ -1,6 +1,7 @@
 // The iptables-restore payload as data and as text, built in one pass like
 // upstream's LineBuffers (natChains, natRules, filterChains, filterRules): the
 // data is for assertions and `proxy render`, the text is what iptables-restore reads.
+import { tokenize } from './save-parse.ts';
 
 export type TableName = 'filter' | 'nat';
 
@@ -41,9 +42,11 @@ export interface IptablesRuleset {
   fullSync: boolean;
 }
 
+const NEEDS_QUOTES = /\s/;
+
 /** Quotes a word the way kube-proxy writes it: comments with spaces get double quotes. */
 export function quoteWord(word: string): string {
-  return word === '' || /\s/.test(word) ? `"${word}"` : word;
+  return word === '' || NEEDS_QUOTES.test(word) ? `"${word}"` : word;
 }
 
 export function ruleLine(chain: string, args: readonly string[]): string {
@@ -64,13 +67,18 @@ export function ruleMeta(args: readonly string[]): { comment?: string; target?: 
   return out;
 }
 
+type RuleArgs = Array<string | readonly string[]>;
+
 /**
  * A table being written. A "discard" buffer counts rules without keeping them:
  * upstream's partial sync computes unchanged services' chains only for the metrics.
+ *
+ * The hot path (10,000 services are ~80,000 rules) writes the text line at once and
+ * keeps the rule's words as given; the rules as data (`toTable`) are only built when
+ * someone asks for them (`proxy render -o json`, tests), not on every sync.
  */
 export class TableBuffer {
   readonly chains: string[] = [];
-  readonly rules: IptablesRule[] = [];
   readonly deletedChains: string[] = [];
   private readonly chainLines: string[] = [];
   private readonly bodyLines: string[] = [];
@@ -87,12 +95,17 @@ export class TableBuffer {
     this.chainLines.push(chainLine(name));
   }
 
-  rule(chain: string, ...args: Array<string | readonly string[]>): void {
+  /** Words or arrays of words, written in order (arrays are not copied: callers must not change them later). */
+  rule(chain: string, ...args: RuleArgs): void {
     this.ruleCount++;
     if (this.discard) return;
-    const words = args.flat();
-    this.rules.push({ chain, args: words, ...ruleMeta(words) });
-    this.bodyLines.push(ruleLine(chain, words));
+    // One join per line: a flat string, where `+=` would keep a rope of every word alive.
+    const words = ['-A', quoteWord(chain)];
+    for (const a of args) {
+      if (typeof a === 'string') words.push(quoteWord(a));
+      else for (const w of a) words.push(quoteWord(w));
+    }
+    this.bodyLines.push(words.join(' '));
   }
 
   /** `-X CHAIN`: iptables-restore deletes it after the chain line has flushed it. */
@@ -107,12 +120,23 @@ export class TableBuffer {
     return this.ruleCount;
   }
 
+  /** The rules as data, in order: read back from the lines (quoteWord's quoting is all there is to undo). */
+  get rules(): IptablesRule[] {
+    const out: IptablesRule[] = [];
+    for (const line of this.bodyLines) {
+      if (!line.startsWith('-A ')) continue;
+      const [, chain, ...words] = tokenize(line);
+      out.push({ chain, args: words, ...ruleMeta(words) });
+    }
+    return out;
+  }
+
   toTable(): IptablesTable {
-    return { name: this.table, chains: [...this.chains], rules: [...this.rules], deletedChains: [...this.deletedChains] };
+    return { name: this.table, chains: [...this.chains], rules: this.rules, deletedChains: [...this.deletedChains] };
   }
 
   /** `*table`, chain lines, rule lines, COMMIT. */
   text(): string {
-    return [`*${this.table}`, ...this.chainLines, ...this.bodyLines, 'COMMIT', ''].join('\n');
+    return `*${this.table}\n${this.chainLines.length ? `${this.chainLines.join('\n')}\n` : ''}${this.bodyLines.length ? `${this.bodyLines.join('\n')}\n` : ''}COMMIT\n`;
   }
 }
