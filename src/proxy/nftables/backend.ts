@@ -58,9 +58,9 @@ export class NftablesBackend implements ProxyBackend {
       }
     }
 
-    // The diff finds what changed itself (the ruleset of the last sync against this
-    // one), so `changed` only tells whether a full sync is due.
-    const next = renderNftables(state, this.settings);
+    // A partial sync re-renders only the changed services and reuses the others'
+    // rendering from the last sync; the diff then writes what differs.
+    const next = renderNftables(state, this.settings, forceFull ? {} : { reuse: { previous: this.prev!, changed: changed! } });
     const plan = forceFull
       ? fullPlan(next, { existing: await readExisting(this.target), recreateBaseChains: this.recreateBaseChains })
       : diffPlan(this.prev!, next);

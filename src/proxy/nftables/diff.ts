@@ -11,7 +11,8 @@
 // Anything outside the per-service objects (base chains, fixed rules, nodeport-ips,
 // ServiceCIDRs) changes only on a full sync upstream; here such a change makes the
 // plan a full one.
-import { fullPlan, op, ownersOf, writeOps, writeOwnerOps, elementsOf, type NftOp, type NftPlan } from './transaction.ts';
+import { renderIndex, type RenderIndex, type ServiceFragment } from './fragments.ts';
+import { byOwner, fullPlan, op, writeOps, writeOwnerOps, elementsOf, type NftOp, type NftPlan, type OwnedObjects } from './transaction.ts';
 import {
   ELEMENT_CONTAINERS,
   isAffinitySetName,
@@ -19,6 +20,7 @@ import {
   joinParts,
   type NftElement,
   type NftRuleset,
+  type NftSet,
 } from './ruleset.ts';
 
 /** Everything that is not per-service, as a comparable string. */
@@ -34,10 +36,10 @@ function setupSignature(rs: NftRuleset): string {
 }
 
 /** One service port's chains (with rules) and affinity sets (with properties). */
-function ownerSignature(rs: NftRuleset, owner: string): string {
+function ownerSignature(objs: OwnedObjects | undefined): string {
   return JSON.stringify({
-    chains: rs.chains.filter((c) => c.owner === owner).map((c) => [c.name, c.rules]),
-    sets: rs.sets.filter((s) => s.owner === owner).map(({ elements: _e, ...s }) => s),
+    chains: (objs?.chains ?? []).map((c) => [c.name, c.rules]),
+    sets: (objs?.sets ?? []).map(({ elements: _e, ...s }) => s),
   });
 }
 
@@ -52,10 +54,17 @@ export function diffPlan(prev: NftRuleset, next: NftRuleset): NftPlan {
       recreateBaseChains: false,
     });
   }
+  const prevIndex = renderIndex(prev);
+  const nextIndex = renderIndex(next);
+  return prevIndex && nextIndex ? diffRendered(prevIndex, nextIndex) : diffAll(prev, next);
+}
 
+/** The plan from any two rulesets: every service and every element compared. */
+function diffAll(prev: NftRuleset, next: NftRuleset): NftPlan {
   const ops: NftOp[] = [];
-  for (const owner of ownersOf(next)) {
-    if (ownerSignature(prev, owner) !== ownerSignature(next, owner)) ops.push(...writeOwnerOps(next, owner));
+  const before = byOwner(prev);
+  for (const [owner, objs] of byOwner(next)) {
+    if (ownerSignature(before.get(owner)) !== ownerSignature(objs)) ops.push(...writeOwnerOps(objs));
   }
 
   const deletes: NftOp[] = [];
@@ -76,6 +85,60 @@ export function diffPlan(prev: NftRuleset, next: NftRuleset): NftPlan {
 
   const activeSets = new Set(next.sets.map((s) => s.name));
   for (const s of prev.sets) if (isAffinitySetName(s.name) && !activeSets.has(s.name)) ops.push(op.deleteSet(s.name));
+
+  ops.push(...deletes);
+  return { ops, staleChains, full: false };
+}
+
+/** A service port's own chains and sets within what its render wrote. */
+function owned(frag: ServiceFragment, key: string): OwnedObjects {
+  return { chains: frag.chains.filter((c) => c.owner === key), sets: frag.sets.filter((s) => s.owner === key) as NftSet[] };
+}
+
+/**
+ * The same plan from two rulesets renderNftables made, looking only at the services
+ * whose rendering is not shared between them (re-rendered, added or removed): a
+ * partial sync after a one-service change compares one service, not all of them.
+ * Operations come in diffAll's order, except that when two services write the same
+ * element key, its add may come at another place in the transaction (no difference
+ * to nft, which applies the whole transaction at once).
+ */
+function diffRendered(prev: RenderIndex, next: RenderIndex): NftPlan {
+  const gone: Array<[string, ServiceFragment]> = []; // prev's renderings no longer in use, in prev's order
+  for (const [key, frag] of prev.fragments) if (next.fragments.get(key) !== frag) gone.push([key, frag]);
+  const come: Array<[string, ServiceFragment]> = []; // next's new renderings, in next's order
+  for (const [key, frag] of next.fragments) if (prev.fragments.get(key) !== frag) come.push([key, frag]);
+
+  const ops: NftOp[] = [];
+  for (const [key, frag] of come) {
+    const objs = owned(frag, key);
+    const old = prev.fragments.get(key);
+    if (ownerSignature(old && owned(old, key)) !== ownerSignature(objs)) ops.push(...writeOwnerOps(objs));
+  }
+
+  const deletes: NftOp[] = [];
+  for (const name of ELEMENT_CONTAINERS) {
+    const before = prev.elements.get(name) ?? new Map<string, NftElement>();
+    const after = next.elements.get(name) ?? new Map<string, NftElement>();
+    const keys = new Set<string>();
+    for (const [, frag] of [...come, ...gone]) for (const e of frag.elements) if (e.container === name) keys.add(e.key);
+    for (const key of keys) {
+      const el = after.get(key);
+      const old = before.get(key);
+      if (!el) continue;
+      if (!old) ops.push(op.addElement(name, el));
+      else if (old !== el && joinParts(old.value ?? []) !== joinParts(el.value ?? [])) ops.push(op.deleteElement(name, old), op.addElement(name, el));
+    }
+    const goneKeys = new Set<string>();
+    for (const [, frag] of gone) for (const e of frag.elements) if (e.container === name) goneKeys.add(e.key);
+    for (const key of goneKeys) if (!after.has(key)) deletes.push(op.deleteElement(name, before.get(key)!));
+  }
+
+  const staleChains: string[] = [];
+  for (const [, frag] of gone) for (const c of frag.chains) if (isServiceChainName(c.name) && !next.chains.has(c.name)) staleChains.push(c.name);
+  for (const name of staleChains) ops.push(op.flushChain(name));
+
+  for (const [, frag] of gone) for (const s of frag.sets) if (isAffinitySetName(s.name) && !next.sets.has(s.name)) ops.push(op.deleteSet(s.name));
 
   ops.push(...deletes);
   return { ops, staleChains, full: false };

@@ -18,14 +18,8 @@
 // nft 1.0.6 loads all of it; the one newer verb knftables has, `destroy`, is never used.
 import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
 import { cidrContains, ipFamily, parseCidr } from '../../util/cidr.ts';
-import {
-  nftAffinitySet,
-  nftEndpointChain,
-  nftExternalChain,
-  nftFirewallChain,
-  nftLocalChain,
-  nftServiceChain,
-} from './names.ts';
+import { nftEndpointNames, nftServicePortChains } from './names.ts';
+import { attachRenderIndex, renderIndex, type ServiceFragment } from './fragments.ts';
 import {
   CHAIN,
   MAP,
@@ -48,6 +42,13 @@ export { fullTransaction, fullPlan, dumpRuleset } from './transaction.ts';
 export { diffTransaction, diffPlan } from './diff.ts';
 
 export interface RenderOptions {
+  /**
+   * Partial sync: re-render only these services (service port keys "ns/svc:port" or
+   * "ns/svc"; every port of a named service is re-rendered, as upstream tracks changes
+   * per Service) and reuse every other service's rendering from `previous` (a ruleset
+   * this function returned). Without it every service is rendered.
+   */
+  reuse?: { previous: NftRuleset; changed: Set<string> };
   /**
    * The mark string as written into rules. Upstream formats 1<<masqueradeBit with
    * Go's "%#08x" ("0x00004000"); its unit tests inject "0x4000" instead.
@@ -102,12 +103,16 @@ class TableBuilder {
   readonly sets = new Map<string, NftSet & { byKey: Map<string, NftElement> }>();
   readonly maps = new Map<string, NftMap & { byKey: Map<string, NftElement> }>();
   readonly noLocalEndpoints = { internal: 0, external: 0 };
+  readonly fragments = new Map<string, ServiceFragment>();
+  /** The service port being rendered: what it writes is recorded for reuse. */
+  private recording: ServiceFragment | undefined;
 
   chain(name: string, extra: Partial<NftChain> = {}): NftChain {
     let c = this.chains.get(name);
     if (!c) {
       c = { name, rules: [], ...extra };
       this.chains.set(name, c);
+      this.recording?.chains.push(c);
     }
     return c;
   }
@@ -118,7 +123,10 @@ class TableBuilder {
   }
 
   set(def: Omit<NftSet, 'elements'>): void {
-    if (!this.sets.has(def.name)) this.sets.set(def.name, { ...def, elements: [], byKey: new Map() });
+    if (!this.sets.has(def.name)) {
+      this.sets.set(def.name, { ...def, elements: [], byKey: new Map() });
+      this.recording?.sets.push(def);
+    }
   }
 
   map(def: Omit<NftMap, 'elements'>): void {
@@ -129,18 +137,45 @@ class TableBuilder {
    * Upstream nftElementStorage.ensureElem: one element per key; a later value for
    * the same key replaces the earlier one (it issues delete+add).
    */
-  element(container: string, el: NftElement): void {
+  element(container: string, el: NftElement, key = joinParts(el.key)): void {
     const c = this.sets.get(container) ?? this.maps.get(container);
     if (!c) throw new Error(`nftables render: no set or map "${container}"`);
-    c.byKey.set(joinParts(el.key), el);
+    c.byKey.set(key, el);
+    this.recording?.elements.push({ container, key, element: el });
   }
 
-  build(): NftRuleset {
+  /** Renders one service port through `write`, recording what it adds. */
+  service(key: string, write: () => void): void {
+    const before = { ...this.noLocalEndpoints };
+    const frag: ServiceFragment = { chains: [], sets: [], elements: [], noLocal: { internal: 0, external: 0 } };
+    this.recording = frag;
+    try {
+      write();
+    } finally {
+      this.recording = undefined;
+    }
+    frag.noLocal = { internal: this.noLocalEndpoints.internal - before.internal, external: this.noLocalEndpoints.external - before.external };
+    this.fragments.set(key, frag);
+  }
+
+  /** Adds a service port's earlier rendering as it was; false (and nothing added) if one of its chains exists already. */
+  replay(key: string, frag: ServiceFragment): boolean {
+    if (frag.chains.some((c) => this.chains.has(c.name))) return false;
+    for (const c of frag.chains) this.chains.set(c.name, c);
+    for (const s of frag.sets) this.set(s);
+    for (const { container, key: k, element } of frag.elements) this.element(container, element, k);
+    this.noLocalEndpoints.internal += frag.noLocal.internal;
+    this.noLocalEndpoints.external += frag.noLocal.external;
+    this.fragments.set(key, frag);
+    return true;
+  }
+
+  build(context: string): NftRuleset {
     const finish = <T extends { byKey: Map<string, NftElement>; elements: NftElement[] }>(c: T) => {
       const { byKey, ...rest } = c;
       return { ...rest, elements: [...byKey.values()] };
     };
-    return {
+    const rs: NftRuleset = {
       family: NFT_FAMILY,
       table: NFT_TABLE,
       comment: NFT_TABLE_COMMENT,
@@ -149,6 +184,10 @@ class TableBuilder {
       maps: [...this.maps.values()].map(finish),
       noLocalEndpoints: { ...this.noLocalEndpoints },
     };
+    const elements = new Map<string, Map<string, NftElement>>();
+    for (const [name, c] of [...this.sets, ...this.maps]) elements.set(name, c.byKey);
+    attachRenderIndex(rs, { context, fragments: this.fragments, elements, chains: this.chains, sets: this.sets });
+    return rs;
   }
 }
 
@@ -238,13 +277,22 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
     settings.nodeName,
   );
 
-  for (const ep of allReachableEndpoints) t.chain(nftEndpointChain(svc.name, ep.endpoint), { owner });
+  const chains = nftServicePortChains(svc.name);
+  // Names once per endpoint (upstream keeps them on the endpoint info), not once per use.
+  const epNames = new Map<EndpointInfo, { chain: string; affinitySet: string }>();
+  const names = (ep: EndpointInfo) => {
+    let n = epNames.get(ep);
+    if (!n) epNames.set(ep, (n = nftEndpointNames(svc.name, ep.endpoint)));
+    return n;
+  };
 
-  const clusterPolicyChain = nftServiceChain(svc.name);
+  for (const ep of allReachableEndpoints) t.chain(names(ep).chain, { owner });
+
+  const clusterPolicyChain = chains.service;
   const usesClusterPolicyChain = clusterEndpoints.length > 0;
   if (usesClusterPolicyChain) t.chain(clusterPolicyChain, { owner });
 
-  const localPolicyChain = nftLocalChain(svc.name);
+  const localPolicyChain = chains.local;
   const usesLocalPolicyChain = localEndpoints.length > 0;
   if (usesLocalPolicyChain) t.chain(localPolicyChain, { owner });
 
@@ -261,7 +309,7 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
     externalPolicyChain = localPolicyChain;
     if (localEndpoints.length === 0) hasExternalEndpoints = false;
   }
-  const externalTrafficChain = nftExternalChain(svc.name);
+  const externalTrafficChain = chains.external;
   // Needed even without external endpoints: it carries the local-traffic short-circuits.
   const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
   if (usesExternalTrafficChain) t.chain(externalTrafficChain, { owner });
@@ -298,7 +346,7 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
   }
 
   const usesFWChain = svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
-  const fwChain = nftFirewallChain(svc.name);
+  const fwChain = chains.firewall;
   if (usesFWChain) t.chain(fwChain, { owner });
   for (const lbip of svc.loadBalancerVIPs) {
     if (hasEndpoints) t.element(MAP.serviceIPs, { key: [lbip, protocol, port], value: [`goto ${externalTrafficChain}`] });
@@ -353,7 +401,7 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
   if (affinity) {
     for (const ep of allReachableEndpoints) {
       t.set({
-        name: nftAffinitySet(svc.name, ep.endpoint),
+        name: names(ep).affinitySet,
         type: IPV4_ADDR,
         // "dynamic" too: some kernels add it themselves and a later `add set` without it fails.
         flags: ['dynamic', 'timeout'],
@@ -363,25 +411,27 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
     }
   }
 
-  if (usesClusterPolicyChain) writeServiceToEndpointRules(t, svc, clusterPolicyChain, clusterEndpoints);
-  if (usesLocalPolicyChain) writeServiceToEndpointRules(t, svc, localPolicyChain, localEndpoints);
+  if (usesClusterPolicyChain) writeServiceToEndpointRules(t, svc, clusterPolicyChain, clusterEndpoints, names);
+  if (usesLocalPolicyChain) writeServiceToEndpointRules(t, svc, localPolicyChain, localEndpoints, names);
 
   for (const ep of allReachableEndpoints) {
-    const chain = nftEndpointChain(svc.name, ep.endpoint);
+    const { chain, affinitySet } = names(ep);
     // Hairpin: a pod reaching itself through the service must be masqueraded.
     t.rule(chain, `ip saddr ${ep.ip} jump ${CHAIN.markMasq}`);
-    if (affinity) t.rule(chain, `update @${nftAffinitySet(svc.name, ep.endpoint)} { ip saddr }`);
+    if (affinity) t.rule(chain, `update @${affinitySet} { ip saddr }`);
     t.rule(chain, `meta l4proto ${protocol} dnat to ${ep.endpoint}`);
   }
 }
 
-function writeServiceToEndpointRules(t: TableBuilder, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[]): void {
+function writeServiceToEndpointRules(
+  t: TableBuilder, svc: ServicePortInfo, chain: string, endpoints: EndpointInfo[], names: (ep: EndpointInfo) => { chain: string; affinitySet: string },
+): void {
   if (svc.sessionAffinityClientIP) {
     for (const ep of endpoints) {
-      t.rule(chain, `ip saddr @${nftAffinitySet(svc.name, ep.endpoint)} goto ${nftEndpointChain(svc.name, ep.endpoint)}`);
+      t.rule(chain, `ip saddr @${names(ep).affinitySet} goto ${names(ep).chain}`);
     }
   }
-  const entries = endpoints.map((ep, i) => `${i} : goto ${nftEndpointChain(svc.name, ep.endpoint)}`);
+  const entries = endpoints.map((ep, i) => `${i} : goto ${names(ep).chain}`);
   t.rule(chain, `numgen random mod ${endpoints.length} vmap { ${entries.join(' , ')} }`);
 }
 
@@ -399,13 +449,28 @@ export function renderNftables(state: ProxyState, settings: ProxySettings, opts:
     clusterCIDR,
     masqueradeAll: settings.masqueradeAll,
   };
+  // Everything renderService reads besides the service and its endpoints.
+  const context = JSON.stringify([ctx, settings.nodeName]);
+  const previous = opts.reuse && renderIndex(opts.reuse.previous);
+  const reusable = previous?.context === context ? previous.fragments : undefined;
+  const changedServices = new Set([...(opts.reuse?.changed ?? [])].map(serviceOf));
+
   // Upstream walks a Go map (random order); sorting keeps our output stable.
   const keys = [...state.services.keys()].sort();
   for (const key of keys) {
     const svc = state.services.get(key)!;
-    // Headless and other-family services never reach upstream's service map.
-    if (!svc.clusterIP || ipFamily(svc.clusterIP) !== 4) continue;
-    renderService(t, svc, state.endpoints.get(key) ?? [], settings, ctx);
+    // Headless and other-family services never reach upstream's service map. (clusterIP is
+    // normalised or "": IPv4 exactly when it has no colon, without re-parsing it per service.)
+    if (!svc.clusterIP || svc.clusterIP.includes(':')) continue;
+    const earlier = changedServices.has(serviceOf(key)) ? undefined : reusable?.get(key);
+    if (earlier && t.replay(key, earlier)) continue;
+    t.service(key, () => renderService(t, svc, state.endpoints.get(key) ?? [], settings, ctx));
   }
-  return t.build();
+  return t.build(context);
+}
+
+/** "ns/svc:port" or "ns/svc" -> "ns/svc" (names cannot contain ':'). */
+function serviceOf(key: string): string {
+  const i = key.indexOf(':');
+  return i < 0 ? key : key.slice(0, i);
 }

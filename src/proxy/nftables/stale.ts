@@ -29,6 +29,7 @@ export class StaleChains {
 
   /** Chains the new ruleset uses again are no longer stale. */
   revive(rs: NftRuleset): void {
+    if (this.since.size === 0) return;
     for (const c of rs.chains) this.since.delete(c.name);
   }
 

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderNftables, diffPlan, fullPlan, diffTransaction } from '../../../src/proxy/nftables/render.ts';
-import { op } from '../../../src/proxy/nftables/transaction.ts';
+import { renderNftables, diffPlan, fullPlan, diffTransaction, dumpRuleset } from '../../../src/proxy/nftables/render.ts';
+import { op, writeOps } from '../../../src/proxy/nftables/transaction.ts';
+import { reusedService } from '../../../src/proxy/nftables/fragments.ts';
 import { StaleChains } from '../../../src/proxy/nftables/stale.ts';
 import type { NftRuleset } from '../../../src/proxy/nftables/ruleset.ts';
 import type { EndpointInfo, ServicePortInfo } from '../../../src/proxy/model.ts';
@@ -16,13 +17,20 @@ const steps = new Map(
 );
 const expectedAfter = (step: string) => base + steps.get(step)!;
 
-/** Upstream's sync loop over the in-memory nft: stale-chain deletion first, then one transaction. */
+/**
+ * Upstream's sync loop over the in-memory nft: stale-chain deletion first, then one transaction.
+ * With `reuse`, each sync re-renders only the service ports whose inputs changed (what the
+ * backend's partial sync does) and checks the result against a render of everything.
+ */
 class Syncer {
   nft = new FakeNft();
   stale = new StaleChains();
   prev: NftRuleset | undefined;
   now = 0;
   deleted: string[] = [];
+  private inputs = new Map<string, string>();
+
+  constructor(private readonly reuse = false) {}
 
   sync(services: Array<[ServicePortInfo, EndpointInfo[]]>): void {
     const due = this.stale.due(this.now);
@@ -31,8 +39,21 @@ class Syncer {
       this.nft.apply(due.map(op.deleteChain));
       this.deleted.push(...due);
     }
-    const next = renderNftables(state(services), fakeSettings(), FAKE_RENDER);
+    const inputs = new Map(services.map(([s, eps]) => [s.key, JSON.stringify([s, eps])]));
+    const changed = new Set([...new Set([...inputs.keys(), ...this.inputs.keys()])].filter((k) => inputs.get(k) !== this.inputs.get(k)));
+    this.inputs = inputs;
+    let next = renderNftables(state(services), fakeSettings(), FAKE_RENDER);
+    if (this.reuse && this.prev) {
+      const fresh = next;
+      next = renderNftables(state(services), fakeSettings(), { ...FAKE_RENDER, reuse: { previous: this.prev, changed } });
+      assert.is(dumpRuleset(next), dumpRuleset(fresh), 'reusing unchanged services renders what a full render does');
+      assert.equal(next.noLocalEndpoints, fresh.noLocalEndpoints);
+    }
     const plan = this.prev ? diffPlan(this.prev, next) : fullPlan(next);
+    if (this.prev) {
+      // Rulesets from renderNftables diff by their changed services only; plain copies compare everything.
+      assert.is(writeOps(plan.ops), writeOps(diffPlan(structuredClone(this.prev), structuredClone(next)).ops), 'both diff paths agree');
+    }
     this.nft.apply(plan.ops);
     this.stale.note(plan.staleChains, this.now);
     this.stale.revive(next);
@@ -51,8 +72,8 @@ const svc3 = svcPort({ namespace: 'ns3', name: 'svc3', port: 'p80' }, { clusterI
 const svc4 = svcPort({ namespace: 'ns4', name: 'svc4', port: 'p80' }, { clusterIP: '172.30.0.44', port: 80 });
 const e1: [ServicePortInfo, EndpointInfo[]] = [svc1, [ep('10.0.1.1:80')]];
 
-test('TestSyncProxyRulesRepeated: each partial sync leaves upstream\'s table with upstream\'s operation count', () => {
-  const s = new Syncer();
+for (const reuse of [false, true]) test(`TestSyncProxyRulesRepeated${reuse ? ', re-rendering only changed services' : ''}: each partial sync leaves upstream's table with upstream's operation count`, () => {
+  const s = new Syncer(reuse);
   s.sync([e1, [svc2, [ep('10.0.2.1:8080')]]]);
   assertNftEqual(s.nft.dump(), expectedAfter('initial'), 'initial');
 
@@ -181,6 +202,22 @@ test('no change, no operations', () => {
   const rs = r([[p80, [ep('10.180.0.1:80')]], [svc6, []]]);
   assert.equal(diffPlan(rs, r([[p80, [ep('10.180.0.1:80')]], [svc6, []]])).ops, []);
   assert.is(diffTransaction(rs, rs), '');
+});
+
+test('a partial render reuses unchanged services as they were and re-renders the changed ones', () => {
+  const prev = r([[p80, [ep('10.180.0.1:80')]], [svc6, []]]);
+  const next = renderNftables(state([[p80, [ep('10.180.2.1:80')]], [svc6, []]]), fakeSettings(), {
+    ...FAKE_RENDER,
+    reuse: { previous: prev, changed: new Set([p80.key]) },
+  });
+  assert.ok(reusedService(prev, next, svc6.key), 'svc6 reused');
+  assert.not.ok(reusedService(prev, next, p80.key), 'svc1 re-rendered');
+  assert.is(diffTransaction(prev, next), diffTransaction(prev, r([[p80, [ep('10.180.2.1:80')]], [svc6, []]])));
+  // "ns/svc" names every port of the Service; other settings reuse nothing.
+  const byService = renderNftables(state([[p80, [ep('10.180.0.1:80')]], [svc6, []]]), fakeSettings(), { ...FAKE_RENDER, reuse: { previous: prev, changed: new Set(['ns1/svc1']) } });
+  assert.not.ok(reusedService(prev, byService, p80.key));
+  const otherCIDR = renderNftables(state([[p80, [ep('10.180.0.1:80')]], [svc6, []]]), fakeSettings({ clusterCIDR: '10.1.0.0/16' }), { ...FAKE_RENDER, reuse: { previous: prev, changed: new Set() } });
+  assert.not.ok(reusedService(prev, otherCIDR, svc6.key));
 });
 
 /** A fake kernel holding `rs` after one full sync. */
