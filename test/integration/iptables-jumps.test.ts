@@ -1,0 +1,84 @@
+// A full sync in iptables mode checks its jump rules against one iptables-save of
+// every table, so when they are all there it runs exactly two commands (save and
+// restore), and a jump removed behind its back is put back (`-C` then `-I`). Real
+// kernel, a throwaway namespace, both iptables backends.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { throwawayNetns, preconditions } from './helpers/throwaway-netns.ts';
+import { IptablesBackend, iptablesTools, type IptablesFlavor } from '../../src/proxy/iptables/backend.ts';
+import { JUMP_RULES } from '../../src/proxy/iptables/jumps.ts';
+import { jumpRuleArgs, type CommandRunner } from '../../src/proxy/jump-rules.ts';
+import { ProxyMetrics } from '../../src/proxy/metrics.ts';
+import { buildProxyState, DEFAULT_SETTINGS, type ProxySettings } from '../../src/proxy/model.ts';
+import { makeService, makeSlice } from '../proxy/iptables/helpers.ts';
+
+const settings: ProxySettings = { ...DEFAULT_SETTINGS, nodeName: 'node-01', nodeIPs: ['192.168.49.2'], clusterCIDR: '10.244.0.0/16' };
+const state = buildProxyState(
+  {
+    services: [makeService('default', 'web', (s) => {
+      s.spec.clusterIP = '10.96.0.20';
+      s.spec.ports = [{ port: 80, protocol: 'TCP', targetPort: 80 }];
+    })],
+    slices: [makeSlice('default', 'web', 1, (e) => {
+      e.endpoints = [{ addresses: ['10.244.1.5'], conditions: { ready: true }, nodeName: 'node-02' }];
+      e.ports = [{ name: '', port: 80, protocol: 'TCP' }];
+    })],
+  },
+  settings,
+);
+
+/** Runs commands through `inner` and remembers each command's first two words. */
+function counting(inner: CommandRunner): CommandRunner & { seen: string[] } {
+  const seen: string[] = [];
+  return {
+    name: inner.name,
+    seen,
+    exec(argv, opts) {
+      seen.push(argv.filter((w) => w !== '-w').slice(0, 4).join(' '));
+      return inner.exec(argv, opts);
+    },
+  };
+}
+
+const skip = await preconditions();
+if (skip) {
+  console.log(`\n  SKIP test/integration/iptables-jumps.test.ts: ${skip}\n`);
+  test.skip('iptables jump rules from one save', () => {});
+} else {
+  for (const flavor of ['nft', 'legacy'] as IptablesFlavor[]) {
+    test(`iptables-${flavor}: a full sync with every jump in place runs save + restore only; a removed jump comes back`, async () => {
+      const ns = await throwawayNetns(`jmp${flavor[0]}`);
+      try {
+        const tools = iptablesTools(flavor);
+        const runner = counting(ns);
+        const backend = new IptablesBackend(settings, { runner, iptablesBackend: flavor });
+        await backend.setup();
+
+        runner.seen.length = 0;
+        await backend.sync(state, undefined, new ProxyMetrics());
+        assert.equal(runner.seen, [tools.save, `${tools.restore} --noflush --counters`]);
+
+        // Someone deletes the nat OUTPUT jump: the next full sync checks that one and inserts it.
+        const jump = JUMP_RULES.find((j) => j.table === 'nat' && j.from === 'OUTPUT')!;
+        await ns.exec([tools.iptables, '-w', '-t', 'nat', '-D', 'OUTPUT', ...jumpRuleArgs(jump)]);
+        runner.seen.length = 0;
+        await backend.sync(state, undefined, new ProxyMetrics());
+        assert.equal(runner.seen, [
+          tools.save,
+          `${tools.iptables} -t nat -N`,
+          `${tools.iptables} -t nat -C`,
+          `${tools.iptables} -t nat -I`,
+          `${tools.restore} --noflush --counters`,
+        ]);
+        const check = await ns.exec([tools.iptables, '-w', '-t', 'nat', '-C', 'OUTPUT', ...jumpRuleArgs(jump)], { allowFailure: true });
+        assert.is(check.code, 0, 'the jump is back');
+        const outputRules = (await ns.exec([tools.iptables, '-w', '-t', 'nat', '-S', 'OUTPUT'])).stdout.trim().split('\n');
+        assert.is(outputRules.filter((l) => l.includes('KUBE-SERVICES')).length, 1, 'and only once');
+      } finally {
+        await ns.destroy();
+      }
+    });
+  }
+}
+
+test.run();
