@@ -111,7 +111,7 @@ Exercises are files (exercises/*.yaml, kind: Exercise); give a name from the lis
     .description('run the hidden checks against the lab as it is now: each passed, or a hint')
     .argument('<exercise>', 'exercise name or file')
     .option('--lab-name <name>', 'the name its lab runs under (as given to start)')
-    .option('--timeout <seconds>', 'give up on a failing check after this many seconds (each check converges within its own timeout)', Number)
+    .option('--timeout <seconds>', 'retry a failing check for at most this many seconds (rules converge in a second or two)', Number, 10)
     .option('--report <format:file>', 'also write a report: tap:FILE, junit:FILE or json:FILE')
     .option('-o, --output <format>', 'json')
     .addHelpText('after', '\nExit codes: 0 every check passed, 1 some did not, 2 bad exercise file or the lab is not up.')
