@@ -9,6 +9,8 @@
 //   svclab:vcpus      per VM (default 1)
 //   svclab:mode       proxy mode, overriding the lab file's (iptables, nftables, ipvs, userspace)
 //   svclab:backend    libvirt (default) or qemu (no libvirtd: qemu started directly)
+//   svclab:libvirtNetwork / svclab:libvirtBridge  plug the VMs into this host's libvirt
+//                     network or bridge instead of the lab's own isolated bridge
 import * as pulumi from '@pulumi/pulumi';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +26,12 @@ const lab = await loadLab(labFile);
 const bundle = join(root, 'dist', 'svclab.mjs');
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
+const net = config.get('libvirtNetwork');
+const bridge = config.get('libvirtBridge');
+const nic = net ? { kind: 'network' as const, name: net } : bridge ? { kind: 'bridge' as const, name: bridge } : undefined;
+
 const out = labStack({
+  nic,
   labFile,
   labSha256: sha256(labFile),
   layout: {

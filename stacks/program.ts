@@ -32,6 +32,8 @@ export interface LabStackConfig {
   memoryMiB: number;
   vcpus: number;
   backend: 'libvirt' | 'qemu';
+  /** A network or bridge of this libvirt host for the VMs (default: the lab's own isolated bridge). */
+  nic?: { kind: 'network' | 'bridge'; name: string };
   /** dist/svclab.mjs on this host, and its sha256. */
   bundle: string;
   bundleSha256: string;
@@ -72,7 +74,7 @@ export function labStack(cfg: LabStackConfig): LabStackOutputs {
     const volume = new NodeVolume(`volume-${n.name}`, { lab, node: n.name, image: cfg.image });
     return new NodeDomain(`domain-${n.name}`, {
       layout: cfg.layout, index, disk: volume.disk, image: cfg.image,
-      memoryMiB: cfg.memoryMiB, vcpus: cfg.vcpus, backend: cfg.backend, uri: cfg.uri,
+      memoryMiB: cfg.memoryMiB, vcpus: cfg.vcpus, backend: cfg.backend, uri: cfg.uri, ...(cfg.nic ? { nic: cfg.nic } : {}),
     }, { dependsOn: [network, volume] });
   });
   const bundles = domains.map((d, i) => new NodeBundle(`bundle-${cfg.layout.nodes[i].name}`, {

@@ -68,7 +68,7 @@ export const domainProvider: pulumi.dynamic.ResourceProvider = {
   async delete(_id, props) {
     await (await impl()).deleteDomain(props as Impl.DomainOutputs);
   },
-  diff: differ(['layout', 'index', 'disk', 'image', 'memoryMiB', 'vcpus', 'accel', 'tbCacheMiB', 'cpuModel', 'backend', 'uri']),
+  diff: differ(['layout', 'index', 'disk', 'image', 'memoryMiB', 'vcpus', 'accel', 'tbCacheMiB', 'cpuModel', 'backend', 'uri', 'nic']),
 };
 
 export const bundleProvider: pulumi.dynamic.ResourceProvider = {

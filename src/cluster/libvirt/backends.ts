@@ -114,7 +114,8 @@ export class LibvirtBackend implements VmBackend {
   async start(spec: VmSpec): Promise<void> {
     mkdirSync(spec.paths.dir, { recursive: true });
     const xmlFile = join(spec.paths.dir, 'domain.xml');
-    writeFileSync(xmlFile, domainXml(spec, this.emulatorFor(spec.lab)));
+    // On a user's network or bridge libvirt makes the tap; qemu needs no lab namespace then.
+    writeFileSync(xmlFile, domainXml(spec, spec.nic ? this.qemu : this.emulatorFor(spec.lab)));
     await this.virsh(['define', xmlFile]);
     await this.virsh(['start', spec.domain]);
   }

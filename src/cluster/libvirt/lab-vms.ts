@@ -30,6 +30,8 @@ export interface VmOptions {
   vcpus?: number;
   accel?: Accel | 'auto';
   tbCacheMiB?: number;
+  /** A libvirt network or host bridge to plug eth0 into instead of the lab's own bridge (libvirt backend). */
+  nic?: { kind: 'network' | 'bridge'; name: string };
   /** qemu CPU model under TCG; qemu64 measured a little cheaper than max here (no AVX to emulate). */
   cpuModel?: string;
   bootTimeoutMs?: number;
@@ -69,6 +71,7 @@ export async function vmSpec(layout: VmLabLayout, index: number, base: BaseImage
     gateway: normalizeIP(layout.gateway),
     tap: tapName(n.name, index),
     mac: macAddress(layout.lab, n.name),
+    nic: opts.nic,
     paths: vmPaths(layout.lab, n.name),
   };
 }
@@ -83,8 +86,10 @@ export async function createNodeVolume(lab: string, node: string, base: BaseImag
 /** Plugs the node's tap into the lab bridge and starts its VM (the volume must exist). */
 export async function startNodeVm(spec: VmSpec, index: number, backend: VmBackend): Promise<void> {
   if (!existsSync(spec.paths.disk)) throw new EnvironmentError(`${spec.node}: disk ${spec.paths.disk} is missing`);
-  await deleteTap(spec.lab, spec.tap);
-  await applyNetSteps(planTap(spec.lab, spec.node, index));
+  if (!spec.nic) {
+    await deleteTap(spec.lab, spec.tap);
+    await applyNetSteps(planTap(spec.lab, spec.node, index));
+  }
   await backend.start(spec);
 }
 

@@ -6,6 +6,7 @@
 import { INIT_PATH, AGENT_PORT } from '../../image/guest-init.ts';
 import type { VmPaths } from './names.ts';
 import { METADATA_NS } from './names.ts';
+import { EnvironmentError } from '../../util/errors.ts';
 
 export interface VmSpec {
   lab: string;
@@ -27,6 +28,12 @@ export interface VmSpec {
   gateway: string;
   tap: string;
   mac: string;
+  /**
+   * Where eth0 plugs in: the tap in the lab's namespace (default), or a
+   * libvirt network / host bridge that a training team's libvirt host
+   * provides (libvirt backend only; the external client is then not on it).
+   */
+  nic?: { kind: 'network' | 'bridge'; name: string };
   paths: VmPaths;
 }
 
@@ -41,6 +48,7 @@ export function kernelCmdline(spec: VmSpec): string {
 
 /** qemu argv for the embedded path (run inside the lab's network namespace). */
 export function qemuArgv(spec: VmSpec, qemu = 'qemu-system-x86_64'): string[] {
+  if (spec.nic) throw new EnvironmentError(`${spec.node}: a libvirt ${spec.nic.kind} (${spec.nic.name}) needs the libvirt backend`);
   const accel = spec.accel === 'kvm' ? 'kvm' : `tcg,tb-size=${spec.tbCacheMiB}`;
   return [
     qemu,
@@ -112,16 +120,9 @@ export function domainXml(spec: VmSpec, emulator: string): string {
     <console type='pty'>
       <target type='serial' port='0'/>
     </console>
-    <memballoon model='none'/>
+${interfaceXml(spec)}    <memballoon model='none'/>
   </devices>
-  <!-- libvirt does not know this NIC: a fixed PCI slot keeps it clear of the devices libvirt places. -->
-  <qemu:commandline>
-    <qemu:arg value='-netdev'/>
-    <qemu:arg value='tap,id=svclabnet0,ifname=${esc(spec.tap)},script=no,downscript=no'/>
-    <qemu:arg value='-device'/>
-    <qemu:arg value='virtio-net-pci,netdev=svclabnet0,mac=${spec.mac},bus=pci.0,addr=0x10'/>
-  </qemu:commandline>
-</domain>
+${tapCommandline(spec)}</domain>
 `;
 }
 
@@ -129,6 +130,31 @@ function cpuXml(spec: VmSpec): string {
   if (spec.accel === 'kvm') return `<cpu mode='host-passthrough'/>`;
   if (spec.cpuModel === 'max') return `<cpu mode='maximum' check='none'/>`;
   return `<cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>${esc(spec.cpuModel)}</model>\n  </cpu>`;
+}
+
+/** A network or bridge of the user's libvirt host: libvirt makes that tap itself. */
+function interfaceXml(spec: VmSpec): string {
+  if (!spec.nic) return '';
+  const attr = spec.nic.kind === 'network' ? 'network' : 'bridge';
+  return `    <interface type='${attr}'>
+      <source ${attr}='${esc(spec.nic.name)}'/>
+      <mac address='${spec.mac}'/>
+      <model type='virtio'/>
+    </interface>
+`;
+}
+
+/** The tap in the lab's namespace, which libvirt does not manage. */
+function tapCommandline(spec: VmSpec): string {
+  if (spec.nic) return '';
+  return `  <!-- libvirt does not know this NIC: a fixed PCI slot keeps it clear of the devices libvirt places. -->
+  <qemu:commandline>
+    <qemu:arg value='-netdev'/>
+    <qemu:arg value='tap,id=svclabnet0,ifname=${esc(spec.tap)},script=no,downscript=no'/>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='virtio-net-pci,netdev=svclabnet0,mac=${spec.mac},bus=pci.0,addr=0x10'/>
+  </qemu:commandline>
+`;
 }
 
 /** The emulator wrapper libvirt runs instead of qemu: enter the lab's network namespace, then exec qemu. */

@@ -57,6 +57,15 @@ test('libvirt domain XML (type qemu, tap via qemu:commandline, emulator wrapper)
   assert.match(domainXml({ ...spec, cpuModel: 'max' }, '/x'), /<cpu mode='maximum' check='none'\/>/);
 });
 
+test('a libvirt network of the user\'s host: an <interface> libvirt manages, plain qemu, no tap passthrough', () => {
+  const xml = domainXml({ ...spec, nic: { kind: 'network', name: 'default' } }, '/usr/bin/qemu-system-x86_64');
+  assert.match(xml, /<interface type='network'>\n\s+<source network='default'\/>\n\s+<mac address='52:54:00:[0-9a-f:]+'\/>\n\s+<model type='virtio'\/>/);
+  assert.not.match(xml, /qemu:commandline>/);
+  assert.is(xml.match(/<devices>/g)!.length, 1);
+  assert.match(domainXml({ ...spec, nic: { kind: 'bridge', name: 'br-lab' } }, '/x'), /<interface type='bridge'>\n\s+<source bridge='br-lab'\/>/);
+  assert.throws(() => qemuArgv({ ...spec, nic: { kind: 'bridge', name: 'br-lab' } }), /needs the libvirt backend/);
+});
+
 test('emulator wrapper enters the lab namespace and passes every argument', () => {
   const w = emulatorWrapper('svclab-lab-net');
   assert.ok(w.startsWith('#!/bin/sh\n'));
