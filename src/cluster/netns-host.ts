@@ -93,7 +93,9 @@ export async function killNetnsProcesses(namespaces: string[], graceMs = 2000): 
     await sleep(50);
     pids = await scan();
   }
-  for (let round = 0; pids.length > 0 && round < 20; round++) {
+  // A killed process can take seconds to disappear on a loaded machine (a
+  // MariaDB server freeing its buffer pool), so wait up to 5 s for it.
+  for (let round = 0; pids.length > 0 && round < 100; round++) {
     for (const pid of pids) {
       seen.add(pid);
       signal(pid, 'SIGKILL');
