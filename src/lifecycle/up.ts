@@ -139,10 +139,21 @@ export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeOb
   }
   await Promise.all(
     nodes.map((n) =>
-      waitFor(`kube-proxy on ${n.name} to sync`, left(), async () => {
-        const r = await n.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://127.0.0.1:10256/healthz'], { allowFailure: true });
-        return r.stdout.trim() === '200' || undefined;
-      }, 300),
+      waitFor(`kube-proxy on ${n.name} to program the lab's Services`, left(), async () => proxyCaughtUp(n) || undefined, 300),
     ),
   );
+}
+
+/**
+ * A proxy has caught up when it has synced at least once and no change has
+ * been queued since its last sync read its input (both timestamps from its own metrics, so
+ * node clocks do not matter). Checked after the pods are Ready, so the
+ * EndpointSlices that readiness produced are among what it synced.
+ */
+export async function proxyCaughtUp(node: LabNode): Promise<boolean> {
+  const r = await node.exec(['curl', '-s', '--max-time', '2', 'http://127.0.0.1:10249/metrics'], { allowFailure: true });
+  const gauge = (name: string) => Number(r.stdout.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? NaN);
+  const synced = gauge('svclab_proxy_sync_snapshot_timestamp_seconds');
+  const queued = gauge('kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds');
+  return r.code === 0 && synced > 0 && !(queued > synced);
 }

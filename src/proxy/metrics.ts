@@ -73,6 +73,8 @@ export class ProxyMetrics {
   readonly livez = new Gauge('kubeproxy_proxy_livez_total', 'Cumulative proxy livez HTTP status', 'counter');
   /** svclab's own: syncs by kind, so labs and benchmarks can see partial vs full. */
   readonly syncs = new Gauge('svclab_proxy_syncs_total', 'Proxy rule syncs by kind (full, partial)', 'counter');
+  /** svclab's own: when the last successful sync took its snapshot (changes queued after it are not in the kernel yet). */
+  readonly lastSnapshot = new Gauge('svclab_proxy_sync_snapshot_timestamp_seconds', 'When the last successful sync read the Services and EndpointSlices it applied');
 
   render(): string {
     return (
@@ -81,7 +83,7 @@ export class ProxyMetrics {
         this.lastTimestamp, this.lastQueuedTimestamp, this.endpointChangesPending, this.endpointChangesTotal,
         this.serviceChangesPending, this.serviceChangesTotal, this.restoreFailures, this.partialRestoreFailures,
         this.iptablesTotal, this.iptablesLast, this.noLocalEndpoints, this.nftSyncFailures, this.nftCleanupFailures,
-        this.healthz, this.livez, this.syncs,
+        this.healthz, this.livez, this.syncs, this.lastSnapshot,
       ]
         .map((m) => m.render())
         .join('\n') + '\n'

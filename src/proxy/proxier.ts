@@ -88,6 +88,7 @@ export class Proxier {
       }
       const fullPeriod = this.opts.fullSyncPeriodMs ?? 3_600_000;
       if (Date.now() - this.lastFullSync > fullPeriod) this.needFull = true;
+      const snapshotAt = Date.now() / 1000;
       const { state, changed } = this.tracker.snapshot(settings, this.needFull ? undefined : this.lastState);
       const outcome = await backend.sync(state, this.needFull ? undefined : changed, this.metrics);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -95,6 +96,7 @@ export class Proxier {
       (outcome.full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(seconds);
       this.metrics.syncs.inc({ kind: outcome.full ? 'full' : 'partial' });
       this.metrics.lastTimestamp.set(Date.now() / 1000);
+      this.metrics.lastSnapshot.set(snapshotAt);
       if (outcome.full) this.lastFullSync = Date.now();
       if (outcome.full || changed.size) {
         log?.(`synced ${outcome.full ? 'all' : changed.size} service ports (${outcome.full ? 'full' : 'partial'}, ${state.services.size} total) in ${(seconds * 1000).toFixed(1)} ms`);
