@@ -3,8 +3,10 @@
 // the next one on failure, like tryConnect) and copies bytes both ways in user
 // space; and a UDP socket that keeps one backend socket per client address
 // until it has been idle for the UDP timeout. Every byte crosses this process —
-// the cost the seed articles describe — so the copy path is kept lean: pipe()
-// with large buffers, Nagle off, no per-chunk work.
+// the cost the seed articles describe — so the copy path is kept lean: Nagle
+// off, large buffers, and replies from the endpoint read straight into 256 KiB
+// buffers and written on as they are (Node otherwise reads 64 KiB at a time and
+// allocates a buffer per read: four times the reads, callbacks and writes).
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import type { LoadBalancerRR } from './roundrobin.ts';
@@ -15,6 +17,41 @@ export const DIAL_TIMEOUTS_MS = [250, 500, 1000, 2000];
 export const UDP_IDLE_TIMEOUT_MS = 250;
 /** Stream buffer size for both sides of a TCP copy (Node's default is 16 KiB). */
 export const COPY_HIGH_WATER_MARK = 1 << 20;
+/** One read from an endpoint socket: up to this much per syscall and per callback. */
+export const READ_BUFFER_SIZE = 1 << 18;
+
+/**
+ * Read buffers handed back once the write that carried their bytes has finished
+ * (Node keeps one per endpoint socket for its next read). Bounded, so a burst of
+ * connections leaves no more than this many behind.
+ */
+const spareBuffers: Buffer[] = [];
+const MAX_SPARE_BUFFERS = 32;
+
+function takeReadBuffer(): Buffer {
+  return spareBuffers.pop() ?? Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+}
+
+function giveBackReadBuffer(buf: Buffer): void {
+  if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(buf);
+}
+
+/**
+ * net.connect's `onread`: each read lands in a buffer of our own and is written to
+ * `client` without a copy; the buffer is reused once that write is done. A full
+ * client (write returns false) pauses the endpoint socket until it drains, as pipe() would.
+ */
+function forwardReadsTo(client: net.Socket, self: () => net.Socket | undefined) {
+  return {
+    buffer: takeReadBuffer,
+    callback(nread: number, buf: Buffer): boolean {
+      if (client.destroyed) return false;
+      const more = client.write(buf.subarray(0, nread), () => giveBackReadBuffer(buf));
+      if (!more) client.once('drain', () => self()?.resume());
+      return more;
+    },
+  };
+}
 
 export interface ProxyContext {
   key: string;
@@ -44,12 +81,13 @@ function splitEndpoint(ep: string): { host: string; port: number } {
   return { host: ep.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(ep.slice(i + 1)) };
 }
 
-function dial(ep: string, timeoutMs: number): Promise<net.Socket> {
+function dial(ep: string, timeoutMs: number, replyTo?: net.Socket): Promise<net.Socket> {
   const { host, port } = splitEndpoint(ep);
   return new Promise((resolve, reject) => {
     // net.Socket hands its options to stream.Duplex, so highWaterMark applies (not in @types/node's connect options).
     const opts = { host, port, noDelay: true, allowHalfOpen: true, highWaterMark: COPY_HIGH_WATER_MARK } as net.TcpNetConnectOpts;
-    const s = net.connect(opts);
+    if (replyTo) opts.onread = forwardReadsTo(replyTo, () => s);
+    const s: net.Socket = net.connect(opts);
     const timer = setTimeout(() => s.destroy(new Error(`dial ${ep}: timeout after ${timeoutMs} ms`)), timeoutMs);
     s.once('connect', () => {
       clearTimeout(timer);
@@ -65,14 +103,15 @@ function dial(ep: string, timeoutMs: number): Promise<net.Socket> {
 
 /**
  * tryConnect: ask the balancer for an endpoint and dial it; on failure ask again
- * with affinity reset (a dead sticky endpoint must not pin the client).
+ * with affinity reset (a dead sticky endpoint must not pin the client). With
+ * `replyTo`, what the endpoint sends is written to that socket as it is read.
  */
-export async function tryConnect(ctx: ProxyContext, client: string): Promise<{ socket: net.Socket; endpoint: string }> {
+export async function tryConnect(ctx: ProxyContext, client: string, replyTo?: net.Socket): Promise<{ socket: net.Socket; endpoint: string }> {
   let reset = false;
   for (const timeout of ctx.dialTimeoutsMs ?? DIAL_TIMEOUTS_MS) {
     const endpoint = ctx.lb.nextEndpoint(ctx.key, client, reset);
     try {
-      return { socket: await dial(endpoint, timeout), endpoint };
+      return { socket: await dial(endpoint, timeout, replyTo), endpoint };
     } catch (err) {
       ctx.log?.(`${ctx.key}: dial ${endpoint} failed: ${(err as Error).message}`);
       reset = true;
@@ -81,10 +120,15 @@ export async function tryConnect(ctx: ProxyContext, client: string): Promise<{ s
   throw new Error(`${ctx.key}: failed to connect to an endpoint`);
 }
 
-/** Joins two sockets; a FIN is passed on as a FIN (half-close), an error tears both down. */
+/**
+ * Joins a client and an endpoint socket: client bytes are piped on, endpoint bytes
+ * already flow through the endpoint's onread (dial). A FIN is passed on as a FIN
+ * (half-close), an error tears both down.
+ */
 function splice(a: net.Socket, b: net.Socket, onDone: () => void): void {
   a.pipe(b);
-  b.pipe(a);
+  // onread delivers data but no 'data' events, so pipe() cannot carry b's end: do it here.
+  b.once('end', () => a.end());
   let closed = 0;
   const done = () => {
     if (++closed === 2) onDone();
@@ -106,7 +150,7 @@ export function openTcpProxy(host: string, port: number, ctx: ProxyContext): Pro
     conns.add(inConn);
     inConn.on('error', () => inConn.destroy());
     inConn.on('close', () => conns.delete(inConn));
-    tryConnect(ctx, clientIP(inConn.remoteAddress)).then(
+    tryConnect(ctx, clientIP(inConn.remoteAddress), inConn).then(
       ({ socket: out }) => {
         if (inConn.destroyed) return out.destroy();
         conns.add(out);

@@ -210,4 +210,44 @@ test('bytes survive the copy intact, and a half-close is passed on', async () =>
   }
 });
 
+test('replies read into reused buffers arrive intact through a slow client, and the endpoint\'s FIN is passed on', async () => {
+  // The endpoint sends a large random reply, then closes its side; the client reads slowly
+  // (paused now and then), so the proxy must stop reading and must not reuse a buffer
+  // whose bytes are still queued for the client.
+  const payload = randomBytes(24 << 20);
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
+    c.on('error', () => {});
+    c.end(payload);
+  });
+  await new Promise<void>((r) => server.listen(0, LO, r));
+  const px = new UserspaceProxier({ bindAddress: LO });
+  try {
+    const port = (await px.update(web([(server.address() as net.AddressInfo).port]))).get('default/web:http')!;
+    const got = await new Promise<string>((resolve, reject) => {
+      const c = net.connect({ port, host: LO, allowHalfOpen: true });
+      const h = createHash('sha256');
+      let seen = 0;
+      let nextPause = 2 << 20;
+      c.on('data', (d) => {
+        h.update(d);
+        seen += d.length;
+        if (seen >= nextPause) {
+          nextPause += 3 << 20;
+          c.pause();
+          setTimeout(() => c.resume(), 20);
+        }
+      });
+      c.on('end', () => {
+        c.end();
+        resolve(`${seen} ${h.digest('hex')}`);
+      });
+      c.on('error', reject);
+    });
+    assert.is(got, `${payload.length} ${createHash('sha256').update(payload).digest('hex')}`);
+  } finally {
+    await px.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 test.run();
