@@ -69,6 +69,46 @@ export function nftServicePortChains(name: ServicePortName): { service: string; 
   return { service: NFT_PREFIX.service + base, local: NFT_PREFIX.local + base, external: NFT_PREFIX.external + base, firewall: NFT_PREFIX.firewall + base };
 }
 
+/** Every name one service port's rules use: its four chains, and per endpoint a chain and an affinity set. */
+export interface NftPortNames {
+  chains: { service: string; local: string; external: string; firewall: string };
+  endpoint(endpoint: string): { chain: string; affinitySet: string };
+}
+
+/** By service port key, then protocol: looked up with strings the port already has, not built per render. */
+const portNames = new Map<string, Map<string, NftPortNames>>();
+let portNamesCount = 0;
+const MAX_PORT_NAMES = 1 << 16;
+
+/**
+ * The names of one service port, kept while the proxy runs (upstream keeps them in its
+ * service and endpoint info): a render of 10,000 services otherwise spends its time
+ * building and hashing name strings. Cleared when large, so churn stays bounded.
+ */
+export function nftPortNames(key: string, name: ServicePortName): NftPortNames {
+  let byProtocol = portNames.get(key);
+  let names = byProtocol?.get(name.protocol);
+  if (names) return names;
+  if (portNamesCount >= MAX_PORT_NAMES) {
+    portNames.clear();
+    portNamesCount = 0;
+    byProtocol = undefined;
+  }
+  if (!byProtocol) portNames.set(key, (byProtocol = new Map()));
+  const endpoints = new Map<string, { chain: string; affinitySet: string }>();
+  names = {
+    chains: nftServicePortChains(name),
+    endpoint(endpoint) {
+      let n = endpoints.get(endpoint);
+      if (!n) endpoints.set(endpoint, (n = nftEndpointNames(name, endpoint)));
+      return n;
+    },
+  };
+  byProtocol.set(name.protocol, names);
+  portNamesCount++;
+  return names;
+}
+
 /** An endpoint's chain and affinity set names from one base. */
 export function nftEndpointNames(name: ServicePortName, endpoint: string): { chain: string; affinitySet: string } {
   const base = endpointChainNameBase(name, endpoint);

@@ -18,7 +18,7 @@
 // nft 1.0.6 loads all of it; the one newer verb knftables has, `destroy`, is never used.
 import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
 import { cidrContains, ipFamily, parseCidr } from '../../util/cidr.ts';
-import { nftEndpointNames, nftServicePortChains } from './names.ts';
+import { nftPortNames } from './names.ts';
 import { attachRenderIndex, renderIndex, type ServiceFragment } from './fragments.ts';
 import {
   CHAIN,
@@ -107,10 +107,10 @@ class TableBuilder {
   /** The service port being rendered: what it writes is recorded for reuse. */
   private recording: ServiceFragment | undefined;
 
-  chain(name: string, extra: Partial<NftChain> = {}): NftChain {
+  chain(name: string, extra?: Partial<NftChain>): NftChain {
     let c = this.chains.get(name);
     if (!c) {
-      c = { name, rules: [], ...extra };
+      c = extra ? { name, rules: [], ...extra } : { name, rules: [] };
       this.chains.set(name, c);
       this.recording?.chains.push(c);
     }
@@ -277,14 +277,9 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
     settings.nodeName,
   );
 
-  const chains = nftServicePortChains(svc.name);
-  // Names once per endpoint (upstream keeps them on the endpoint info), not once per use.
-  const epNames = new Map<EndpointInfo, { chain: string; affinitySet: string }>();
-  const names = (ep: EndpointInfo) => {
-    let n = epNames.get(ep);
-    if (!n) epNames.set(ep, (n = nftEndpointNames(svc.name, ep.endpoint)));
-    return n;
-  };
+  const portNames = nftPortNames(svc.key, svc.name);
+  const chains = portNames.chains;
+  const names = (ep: EndpointInfo) => portNames.endpoint(ep.endpoint);
 
   for (const ep of allReachableEndpoints) t.chain(names(ep).chain, { owner });
 
