@@ -58,6 +58,16 @@ if (why) {
       const failed = result.items.filter((i: { status: string }) => i.status === 'fail');
       assert.is(run.code, 0, `scenario failed: ${JSON.stringify(failed, null, 2)}`);
       assert.ok(result.passed >= 10);
+
+      // The proxy's metrics, as upstream names them, inside the node: the scenario's scale and
+      // delete were partial syncs (only the changed service's chains written).
+      const metrics = (await svclab(['exec', 'node-02', '--lab', lab, '--', 'curl', '-s', 'http://127.0.0.1:10249/metrics'])).stdout;
+      assert.match(metrics, /^kubeproxy_sync_proxy_rules_duration_seconds_bucket\{le="0.001"\} \d+$/m);
+      assert.match(metrics, /^kubeproxy_sync_proxy_rules_iptables_total\{table="nat"\} \d+$/m);
+      const partial = Number(metrics.match(/^svclab_proxy_syncs_total\{kind="partial"\} (\d+)$/m)?.[1] ?? 0);
+      const full = Number(metrics.match(/^svclab_proxy_syncs_total\{kind="full"\} (\d+)$/m)?.[1] ?? 0);
+      assert.ok(partial >= 2, `expected partial syncs after the first full one (full ${full}, partial ${partial})`);
+      assert.is(full, 1, 'only the first sync should have been full');
     } finally {
       const down = await svclab(['down', lab]);
       assert.is(down.code, 0, down.stderr);
