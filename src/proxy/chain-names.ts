@@ -50,12 +50,38 @@ export class NameMemo {
   }
 }
 
-const hashes = new NameMemo();
-const hash16 = (text: string) => sha256Base32(text).slice(0, 16);
+/** By service port key, then protocol as given: the port's hash and its endpoints' hashes. */
+const hashes = new Map<string, Map<string, { hash: string; endpoints: Map<string, string> }>>();
+let hashCount = 0;
+const MAX_HASHES = 1 << 17;
 
-/** Upstream portProtoHash: 16 characters for `key + protocol` (+ endpoint). */
+/**
+ * Upstream portProtoHash: 16 characters of base32(sha256(key + protocol [+ endpoint])).
+ * Looked up by the strings the caller already has, so a render neither hashes nor
+ * builds the input string again for a port or endpoint it has seen.
+ */
 function portProtoHash(key: string, protocol: string, endpoint = ''): string {
-  return hashes.get(key + protocol.toLowerCase() + endpoint, hash16);
+  let byProtocol = hashes.get(key);
+  let port = byProtocol?.get(protocol);
+  if (!port) {
+    if (hashCount >= MAX_HASHES) {
+      hashes.clear();
+      hashCount = 0;
+      byProtocol = undefined;
+    }
+    if (!byProtocol) hashes.set(key, (byProtocol = new Map()));
+    port = { hash: sha256Base32(key + protocol.toLowerCase()).slice(0, 16), endpoints: new Map() };
+    byProtocol.set(protocol, port);
+    hashCount++;
+  }
+  if (endpoint === '') return port.hash;
+  let hash = port.endpoints.get(endpoint);
+  if (hash === undefined) {
+    hash = sha256Base32(key + protocol.toLowerCase() + endpoint).slice(0, 16);
+    port.endpoints.set(endpoint, hash);
+    hashCount++;
+  }
+  return hash;
 }
 
 /** KUBE-SVC-…: the cluster-policy chain. `key` is "ns/svc:port" (ServicePortInfo.key). */
