@@ -50,4 +50,17 @@ export interface LabDriver extends Driver {
   exists(lab: string): Promise<boolean>;
   /** The node program and the svclab bundle as nodes see them. */
   runtime(): { nodeBin: string; bundle: string };
+  /**
+   * How much slower than netns this driver's nodes start programs (TCG VMs:
+   * several seconds of CPU per Node process); the lifecycle scales its waits by it. Default 1.
+   */
+  readonly timeScale?: number;
+  /**
+   * Makes host:port on the node network reachable from this host as the unix
+   * socket `socketPath`, for drivers whose node network the host cannot route
+   * to (VMs). Kept alive by later attach() calls; removed by down().
+   */
+  forward?(layout: import('../lab/load.ts').LabLayout, socketPath: string, host: string, port: number): Promise<number>;
+  /** Ends what forward() started for `lab` (down does it too). */
+  unforward?(lab: string): Promise<void>;
 }

@@ -3,6 +3,9 @@
 import type { LabDriver } from './driver.ts';
 import { EnvironmentError } from '../util/errors.ts';
 
+/** Every driver, netns first (the one that needs no record to find a lab). */
+export const DRIVERS = ['netns', 'libvirt'] as const;
+
 export async function getDriver(name: string): Promise<LabDriver> {
   switch (name) {
     case 'netns': {

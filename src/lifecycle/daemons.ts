@@ -56,7 +56,7 @@ export function kubeletArgv(layout: LabLayout, node: { name: string; ip: string;
   ];
 }
 
-export function proxyArgv(layout: LabLayout, node: { name: string; ip: string }, mode: string, configFile?: string): string[] {
+export function proxyArgv(layout: LabLayout, node: { name: string; ip: string }, mode: string, configFile?: string, opts: { loadModules?: boolean; cleanup?: boolean } = {}): string[] {
   return [
     'daemon', 'proxy',
     `--proxy-mode=${mode}`,
@@ -65,5 +65,7 @@ export function proxyArgv(layout: LabLayout, node: { name: string; ip: string },
     `--master=${apiURL(layout)}`,
     `--cluster-cidr=${layout.podCIDR}`,
     ...(configFile ? [`--config=${configFile}`] : []),
+    ...(opts.loadModules ? ['--load-modules'] : []),
+    ...(opts.cleanup ? ['--cleanup'] : []),
   ];
 }

@@ -17,6 +17,8 @@ export interface LabRecord {
   createdAt: string;
   /** Where the CLI reaches the control plane. */
   apiSocket: string;
+  /** Pids (as each node sees them) of the node daemons, keyed "apiserver/node-01", "proxy/node-02"…; for `proxy restart` and `down --keep-nodes`. */
+  daemons?: Record<string, number>;
 }
 
 export function labDir(lab: string): string {

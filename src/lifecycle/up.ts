@@ -11,7 +11,7 @@ import { ApiClient } from '../controlplane/client.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import type { Progress } from '../cli/output.ts';
 import { apiSocketPath, labDir, readRecord, writeRecord, type LabRecord } from './state.ts';
-import { apiServerArgv, cniConfDir, kubeletArgv, nodeDir, proxyArgv } from './daemons.ts';
+import { API_PORT, apiServerArgv, cniConfDir, kubeletArgv, nodeDir, proxyArgv } from './daemons.ts';
 import { LabApi } from './lab-api.ts';
 import type { Deployment, KubeObject, Pod } from '../k8s/objects.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +39,17 @@ export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Prom
   }
 }
 
+/** Runs a long wait, saying every 15 s that it is still waiting (TCG VMs take minutes). */
+export async function waitWithProgress<T>(progress: Pick<Progress, 'note'>, what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  const timer = setInterval(() => progress.note(`still waiting for ${what} (${Math.round((Date.now() - t0) / 1000)}s of at most ${timeoutMs / 1000}s)`), 15_000);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function labApi(rec: LabRecord, nodes: LabNodes): LabApi {
   const map = new Map(nodes.nodes.map((n) => [n.name, n]));
   return new LabApi(new ApiClient(`unix:${rec.apiSocket}`), map, labDir(rec.name));
@@ -50,12 +61,21 @@ export async function attachLab(rec: LabRecord, driver: LabDriver): Promise<Runn
   return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes), driver };
 }
 
-export async function upLab(lab: Lab, driver: LabDriver, progress: Progress): Promise<RunningLab> {
+export interface UpOptions {
+  /** The nodes exist already (made by the Pulumi stack's resources): attach to them instead of creating them. */
+  adopt?: boolean;
+  /** Start no kube-proxy (`svclab proxy restart` starts it later). */
+  skipProxy?: boolean;
+  /** Apply none of the lab's manifests (`svclab apply -f LAB` does later). */
+  skipWorkloads?: boolean;
+}
+
+export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opts: UpOptions = {}): Promise<RunningLab> {
   const { layout } = lab;
   const mode = layout.proxyMode;
   const existing = await readRecord(lab.name);
-  if (existing || (await driver.exists(lab.name))) {
-    throw new EnvironmentError(`lab ${lab.name} is already up (or was left half-made)`, `run \`svclab down ${lab.name}\` first`);
+  if (existing || (!opts.adopt && (await driver.exists(lab.name)))) {
+    throw new EnvironmentError(`lab ${lab.name} is already up (or was left half-made)`, `run \`svclab down ${lab.name}${opts.adopt ? ' --keep-nodes' : ''}\` first`);
   }
   for (const w of lab.warnings) progress.warn(w);
   const stateDir = labDir(lab.name);
@@ -72,11 +92,17 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress): Pr
   await writeRecord(rec);
   const { nodeBin, bundle } = driver.runtime();
 
-  const nodes = await progress.phase(
-    `Creating ${layout.nodes.length} nodes (${driver.name})`,
-    () => driver.up(layout, (p, d) => progress.note(`${p}${d ? ` ${d}` : ''}`)),
-    `${layout.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')} + external client ${layout.external.ip}`,
-  );
+  const nodes = opts.adopt
+    ? await progress.phase(`Adopting ${layout.nodes.length} nodes (${driver.name})`, () => driver.attach(layout))
+    : await progress.phase(
+      `Creating ${layout.nodes.length} nodes (${driver.name})`,
+      () => driver.up(layout, (p, d) => progress.note(`${p}${d ? ` ${d}` : ''}`)),
+      `${layout.nodes.map((n) => `${n.name}=${n.ip}`).join(' ')} + external client ${layout.external.ip}`,
+    );
+  rec.daemons = {};
+  const daemon = async (node: LabNode, component: string, argv: string[]) => {
+    rec.daemons![`${component}/${node.name}`] = await node.startDaemon([nodeBin, bundle, ...argv], join(stateDir, 'logs', component === 'apiserver' ? 'apiserver.log' : `${component}-${node.name}.log`));
+  };
   const nodeMap = new Map(nodes.nodes.map((n) => [n.name, n]));
 
   await progress.phase('Writing CNI configuration (bridge + host-local, host-gw routes)', async () => {
@@ -90,43 +116,57 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress): Pr
 
   const cp = nodes.nodes[0];
   const api = labApi(rec, nodes);
+  const scale = driver.timeScale ?? 1;
   await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
-    await cp.startDaemon([nodeBin, bundle, ...apiServerArgv(layout, stateDir, rec.apiSocket)], join(stateDir, 'logs', 'apiserver.log'));
-    await waitFor('the API server', 20_000, async () => (await api.client.request('GET', '/healthz'), true));
-  }, `(API on ${cp.ip}:6443, service CIDR ${layout.serviceCIDR})`);
+    await daemon(cp, 'apiserver', apiServerArgv(layout, stateDir, rec.apiSocket));
+    // A VM's network is not routed from this host: the driver relays the CLI's socket to node-01:6443.
+    if (driver.forward) await driver.forward(layout, rec.apiSocket, cp.ip, API_PORT);
+    await waitWithProgress(progress, 'the API server', 20_000 * scale, () => waitFor('the API server', 20_000 * scale, async () => (await api.client.request('GET', '/healthz'), true)));
+  }, `(API on ${cp.ip}:${API_PORT}, service CIDR ${layout.serviceCIDR})`);
+  if (driver.forward) progress.note(`node logs are inside each VM under ${join(stateDir, 'logs')} (svclab exec ${cp.name} -- cat ${join(stateDir, 'logs', 'apiserver.log')})`);
 
-  await progress.phase(`Starting kubelet and kube-proxy (${mode} mode) on every node`, async () => {
+  await progress.phase(opts.skipProxy ? 'Starting kubelet on every node' : `Starting kubelet and kube-proxy (${mode} mode) on every node`, async () => {
     await Promise.all(
       layout.nodes.map(async (n) => {
         const node = nodeMap.get(n.name)!;
-        let configFile: string | undefined;
-        const cfg = lab.spec.proxy?.config;
-        if (cfg && Object.keys(cfg).length) {
-          configFile = join(nodeDir(stateDir, n.name), 'kube-proxy.yaml');
-          await node.writeFile(configFile, toYaml({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode, ...cfg }));
-        }
-        await node.startDaemon([nodeBin, bundle, ...kubeletArgv(layout, n, stateDir)], join(stateDir, 'logs', `kubelet-${n.name}.log`));
-        await node.startDaemon([nodeBin, bundle, ...proxyArgv(layout, n, mode, configFile)], join(stateDir, 'logs', `proxy-${n.name}.log`));
+        await daemon(node, 'kubelet', kubeletArgv(layout, n, stateDir));
+        if (!opts.skipProxy) rec.daemons![`proxy/${n.name}`] = await startProxy(node, lab, mode, nodeBin, bundle, { loadModules: driver.name !== 'netns' });
       }),
     );
   });
+  await writeRecord(rec);
 
-  const manifests = (lab.spec.manifests ?? []) as KubeObject[];
+  const manifests = opts.skipWorkloads ? [] : ((lab.spec.manifests ?? []) as KubeObject[]);
   await progress.phase(`Applying ${manifests.length} manifests`, async () => {
     // Namespaces first, then everything else in file order (as kubectl apply -f would).
     const ordered = [...manifests.filter((m) => m.kind === 'Namespace'), ...manifests.filter((m) => m.kind !== 'Namespace')];
     for (const obj of ordered) progress.note(await api.apply(obj));
   });
 
-  await progress.phase('Waiting for pods to be Ready and proxies to sync', () => waitReady(api, nodes.nodes, manifests, 120_000));
+  await progress.phase('Waiting for pods to be Ready and proxies to sync', () =>
+    waitWithProgress(progress, 'pods and proxies', 120_000 * scale, () => waitReady(api, opts.skipProxy ? [] : nodes.nodes, manifests, 120_000 * scale, 300 * scale)));
 
   rec.phase = 'up';
   await writeRecord(rec);
   return { record: rec, nodes: nodeMap, external: nodes.external, api, driver };
 }
 
+/** Starts kube-proxy in `mode` on one node (with the lab's KubeProxyConfiguration, if any); returns its pid. */
+export async function startProxy(node: LabNode, lab: Lab, mode: string, nodeBin: string, bundle: string, flags: { loadModules?: boolean } = {}): Promise<number> {
+  const { layout } = lab;
+  const stateDir = labDir(lab.name);
+  const n = layout.nodes.find((x) => x.name === node.name)!;
+  let configFile: string | undefined;
+  const cfg = lab.spec.proxy?.config;
+  if (cfg && Object.keys(cfg).length) {
+    configFile = join(nodeDir(stateDir, n.name), 'kube-proxy.yaml');
+    await node.writeFile(configFile, toYaml({ apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode, ...cfg }));
+  }
+  return node.startDaemon([nodeBin, bundle, ...proxyArgv(layout, n, mode, configFile, flags)], join(stateDir, 'logs', `proxy-${n.name}.log`));
+}
+
 /** Ready = every Deployment has its replicas Ready, every Pod is Ready, every proxy reports healthy. */
-export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeObject[], timeoutMs: number): Promise<void> {
+export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeObject[], timeoutMs: number, pollMs = 300): Promise<void> {
   const start = Date.now();
   const left = () => Math.max(1000, timeoutMs - (Date.now() - start));
   for (const d of manifests.filter((m): m is Deployment => m.kind === 'Deployment')) {
@@ -139,7 +179,7 @@ export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeOb
   }
   await Promise.all(
     nodes.map((n) =>
-      waitFor(`kube-proxy on ${n.name} to program the lab's Services`, left(), async () => proxyCaughtUp(n) || undefined, 300),
+      waitFor(`kube-proxy on ${n.name} to program the lab's Services`, left(), async () => proxyCaughtUp(n) || undefined, pollMs),
     ),
   );
 }

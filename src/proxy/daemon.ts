@@ -11,7 +11,7 @@ import { Proxier, type ProxyBackend, type ProxyMode } from './proxier.ts';
 import { serveMetrics } from './metrics.ts';
 import { settingsFromConfig, type KubeProxyConfiguration } from './config.ts';
 
-export async function createBackend(mode: ProxyMode, settings: ProxySettings, opts: { iptablesBackend: 'nft' | 'legacy'; log: (l: string) => void }): Promise<ProxyBackend> {
+export async function createBackend(mode: ProxyMode, settings: ProxySettings, opts: { iptablesBackend: 'nft' | 'legacy'; log: (l: string) => void; loadModules?: boolean }): Promise<ProxyBackend> {
   switch (mode) {
     case 'iptables': {
       const { IptablesBackend } = await import('./iptables/backend.ts');
@@ -49,6 +49,10 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
       'masquerade-all': { type: 'boolean', default: false },
       'iptables-backend': { type: 'string', default: 'nft' },
       'v': { type: 'string' },
+      // As upstream's --cleanup: remove this mode's rules and exit (used by `svclab proxy restart` on the old mode).
+      'cleanup': { type: 'boolean', default: false },
+      // VM nodes have a modular kernel of their own: let IPVS mode modprobe ip_vs/dummy (never on namespace nodes: modules are host-wide).
+      'load-modules': { type: 'boolean', default: false },
     },
     allowPositionals: false,
   });
@@ -72,7 +76,12 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
   const minSyncPeriodMs = parseDuration(config.iptables?.minSyncPeriod ?? values['iptables-min-sync-period']!);
 
   log(`starting in ${mode} mode on ${nodeName} (${nodeIPs.join(',')}), cluster CIDR ${settings.clusterCIDR || '(none: no local-traffic detector)'}`);
-  const backend = await createBackend(mode, settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log });
+  const backend = await createBackend(mode, settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log, loadModules: values['load-modules'] });
+  if (values.cleanup) {
+    await backend.cleanup();
+    log(`removed the ${mode} mode's rules`);
+    return;
+  }
   await backend.setup();
   const proxier = new Proxier({ settings, backend, minSyncPeriodMs, syncPeriodMs, log });
   serveMetrics(proxier.metrics, values['metrics-bind-address']!, () => proxier.health(), mode);

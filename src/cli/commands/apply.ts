@@ -2,10 +2,19 @@
 // "configured" or "unchanged" per object, errors (with the file they came
 // from) after the objects that went through, exit 1 if any failed.
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import type { KubeObject } from '../../k8s/objects.ts';
 import { executePlan, namespaceFor, planFor } from '../kubectl/apply.ts';
 import { labOptions, namespaceExplicit, readManifests, withClient } from '../kubectl/args.ts';
 import { dryRunSuffix, kubectlAction, kubectlErrorLine, parseDryRun } from '../kubectl/errors.ts';
 import { objectName } from '../kubectl/print.ts';
+
+/** A svclab lab file (kind: Lab) rather than Kubernetes manifests. */
+async function isLabFile(f: string): Promise<boolean> {
+  if (!/\.ya?ml$/.test(f)) return false;
+  const text = await readFile(f, 'utf8').catch(() => '');
+  return /^kind:\s*Lab\s*$/m.test(text) && /^apiVersion:\s*svclab\.dev\//m.test(text);
+}
 
 interface Opts {
   filename: string[];
@@ -29,7 +38,14 @@ export default function register(program: Command): void {
       kubectlAction(async () => {
         const dryRun = parseDryRun(opts.dryRun);
         if (opts.output && opts.output !== 'name') throw new Error(`svclab apply prints -o name only (got -o ${opts.output})`);
-        const manifests = await readManifests(opts.filename);
+        const manifests: { object: KubeObject; file: string }[] = [];
+        for (const f of opts.filename) {
+          // A lab file applies as its manifests (the Pulumi stack's `workloads` step: `svclab apply -f LAB`).
+          if (await isLabFile(f)) {
+            const { loadLab } = await import('../../lab/load.ts');
+            manifests.push(...((await loadLab(f)).spec.manifests ?? []).map((object) => ({ object: object as KubeObject, file: f })));
+          } else manifests.push(...(await readManifests([f])));
+        }
         const errors: string[] = [];
         await withClient(opts.lab, async (client) => {
           for (const { object, file } of manifests) {

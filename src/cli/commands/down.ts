@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listLabs, readRecord } from '../../lifecycle/state.ts';
-import { getDriver } from '../../cluster/drivers.ts';
+import { DRIVERS, getDriver } from '../../cluster/drivers.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { sym } from '../output.ts';
 
@@ -10,7 +10,8 @@ export default function register(program: Command): void {
     .description('remove everything a lab made: namespaces or VMs, links, processes, mounts and files (also after a killed `up`)')
     .argument('[lab]', 'lab name or lab file (default: the only lab present)')
     .option('--all', 'remove every lab on this machine')
-    .action(async (name: string | undefined, opts: { all?: boolean }) => {
+    .option('--keep-nodes', "stop the lab's daemons and pods but keep its VMs (the Pulumi stack removes them as resources)")
+    .action(async (name: string | undefined, opts: { all?: boolean; keepNodes?: boolean }) => {
       let labs: string[];
       if (opts.all) labs = await listLabs();
       else if (name) labs = [name.endsWith('.yaml') || name.endsWith('.yml') ? (await (await import('../../lab/load.ts')).loadLab(name)).name : name];
@@ -18,15 +19,43 @@ export default function register(program: Command): void {
         labs = await listLabs();
         if (labs.length > 1) throw new EnvironmentError(`${labs.length} labs are present (${labs.join(', ')})`, 'say which: `svclab down NAME`, or --all');
       }
-      // The netns driver can find a lab's leftovers without any record; ask it too.
-      const netns = await getDriver('netns');
+      if (opts.keepNodes) {
+        const { selectLab } = await import('../lab-select.ts');
+        const { downKeepNodes } = await import('../../lifecycle/keep-nodes.ts');
+        for (const lab of labs) {
+          // Nothing recorded: the lab was never started on the nodes, or already stopped.
+          if (!(await readRecord(lab))) {
+            console.log(`lab ${lab} is not running on its nodes`);
+            continue;
+          }
+          console.log(`${sym.ok()} lab ${lab}: ${await downKeepNodes(await selectLab(lab))}`);
+        }
+        return;
+      }
       for (const lab of labs) {
-        const rec = await readRecord(lab);
-        const driver = rec ? await getDriver(rec.driver) : netns;
         const t0 = Date.now();
-        const summary = await driver.down(lab);
+        const summary = (await downLab(lab)).join('; ');
         console.log(`${sym.ok()} lab ${lab} removed: ${summary} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
       }
       if (!labs.length) console.log('no lab to remove');
     });
+}
+
+/**
+ * Removes a lab with the driver its record names; without a record (a killed
+ * `up`, a lost state dir) every driver that finds leftovers of it removes
+ * them, and the netns driver always sweeps (it needs no record).
+ */
+export async function downLab(lab: string): Promise<string[]> {
+  const rec = await readRecord(lab);
+  if (rec) return [await (await getDriver(rec.driver)).down(lab)];
+  const summaries: string[] = [];
+  // netns last: its sweep kills what runs in the lab's namespaces (qemu too),
+  // which would leave the VM driver's domains and disks without their processes.
+  for (const name of [...DRIVERS].reverse()) {
+    const driver = await getDriver(name).catch(() => undefined);
+    if (!driver) continue;
+    if (name === 'netns' || (await driver.exists(lab))) summaries.push(`${name}: ${await driver.down(lab)}`);
+  }
+  return summaries;
 }

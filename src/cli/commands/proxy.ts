@@ -21,7 +21,26 @@ interface RenderOpts {
 }
 
 export default function register(program: Command): void {
-  const proxy = program.command('proxy').description('our kube-proxy, offline: print what it would program');
+  const proxy = program.command('proxy').description("our kube-proxy: print what it would program, or restart a lab's proxies in another mode");
+  proxy
+    .command('restart')
+    .description("restart kube-proxy on every node of a lab that is up, in MODE (the old mode's rules are removed first)")
+    .argument('[lab]', 'lab name or lab file (default: the only lab that is up)')
+    .option('--mode <mode>', "iptables | nftables | ipvs | userspace (default: the lab's current mode)")
+    .action(async (name: string | undefined, o: { mode?: string }) => {
+      const { selectLab } = await import('../lab-select.ts');
+      const { Progress } = await import('../output.ts');
+      const { loadLab } = await import('../../lab/load.ts');
+      const { proxyModeError } = await import('../../lifecycle/preflight.ts');
+      const { restartProxy } = await import('../../lifecycle/keep-nodes.ts');
+      const running = await selectLab(name);
+      const mode = o.mode ?? running.record.mode;
+      const modeError = await proxyModeError(mode, running.driver);
+      if (modeError) throw modeError;
+      // The lab file gives the KubeProxyConfiguration; its layout is the recorded one.
+      const lab = { ...(await loadLab(running.record.file, { mode: mode as never })), layout: running.record.layout };
+      await restartProxy(lab, running, mode, new Progress(false));
+    });
   proxy
     .command('render')
     .description('print the payload a full sync would apply for these Services and EndpointSlices (no host is touched)')

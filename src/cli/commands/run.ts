@@ -54,6 +54,8 @@ export async function runLab(file: string, opts: RunOptions): Promise<ScenarioRe
       { lab: lab.name, labFile: lab.file, quiet },
     );
     result.setupSeconds = progress.timings.reduce((a, t) => a + t.seconds, 0);
+    // The phase times of the up this run did (also in -o json: VM runs are worth timing).
+    if (progress.timings.length) Object.assign(result, { phases: progress.timings });
   } finally {
     if (opts.down) {
       const t0 = Date.now();

@@ -13,14 +13,17 @@ export default function register(program: Command): void {
     .option('--driver <driver>', 'netns (namespaces on this host) or libvirt (VMs)', 'netns')
     .option('--mode <mode>', "override the lab's proxy mode: iptables, nftables, ipvs, userspace")
     .option('-o, --output <format>', 'json: print the lab (nodes, services) as JSON when up')
+    .option('--adopt', 'the nodes exist already (made by the Pulumi stack): start the lab on them instead of creating them')
+    .option('--skip-proxy', 'start no kube-proxy (then: svclab proxy restart LAB --mode M)')
+    .option('--skip-workloads', "apply none of the lab's manifests (then: svclab apply -f LAB)")
     .addHelpText('after', '\nThe lab stays up until `svclab down`. Its state lives in /var/lib/svclab/<lab>.')
-    .action(async (file: string, opts: { driver: string; mode?: string; output?: string }) => {
+    .action(async (file: string, opts: { driver: string; mode?: string; output?: string; adopt?: boolean; skipProxy?: boolean; skipWorkloads?: boolean }) => {
       const lab = await loadLab(file, { mode: opts.mode as never });
       const driver = await getDriver(opts.driver);
       await preflightLab(lab, driver);
       const progress = new Progress(opts.output === 'json');
       const t0 = Date.now();
-      const running = await upLab(lab, driver, progress);
+      const running = await upLab(lab, driver, progress, { adopt: opts.adopt, skipProxy: opts.skipProxy, skipWorkloads: opts.skipWorkloads });
       const seconds = (Date.now() - t0) / 1000;
       const services = await running.api.list<import('../../k8s/objects.ts').Service>('Service');
       if (opts.output === 'json') {

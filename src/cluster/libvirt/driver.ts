@@ -23,7 +23,7 @@ import { applyNetSteps, deleteNetwork, planNetwork } from './network.ts';
 import { VmNode } from './vm-node.ts';
 import { vmPaths } from './names.ts';
 import { resolveBaseImage } from './volume.ts';
-import { startForward } from './forward.ts';
+import { forwardAlive, readForwardRecord, startForward, waitForSocket, writeForwardRecord } from './forward.ts';
 
 export interface LibvirtDriverOptions extends VmOptions {
   /** Base image file (vmlinuz/initrd.img beside it); default: the cached `svclab image build`. */
@@ -41,6 +41,11 @@ export interface VmLab {
 }
 
 const now = () => performance.now();
+
+/** Where the lab's API forwarder is recorded (removed with the state dir by down). */
+function forwardRecordPath(lab: string): string {
+  return join(labStateDir(lab), 'forward.json');
+}
 
 
 
@@ -63,6 +68,11 @@ export class LibvirtDriver {
   readonly name = 'libvirt' as const;
   /** Seconds per phase of the last `up` (image, network, volumes, boot, configure). */
   readonly times: Record<string, number> = {};
+  /**
+   * The lifecycle's waits are scaled by this: under TCG every Node process
+   * in a VM costs seconds of CPU (the API answered ~25 s after start here).
+   */
+  readonly timeScale = 6;
 
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
 
@@ -140,6 +150,7 @@ export class LibvirtDriver {
       return VmNode.onSocket(n.name, n.ip, sock);
     });
     const backend = (await new LibvirtBackend(this.opts.uri).reachable()) ? 'libvirt' : 'qemu';
+    await this.keepForward(layout);
     return { lab: layout.lab, nodes, external: this.external(layout), backend };
   }
 
@@ -151,7 +162,32 @@ export class LibvirtDriver {
    */
   async forward(input: VmLayoutInput, socketPath: string, host: string, port: number): Promise<number> {
     const layout = toVmLayout(input);
-    return startForward(this.external(layout), socketPath, host, port, join(labStateDir(layout.lab), 'logs', 'forward.log'));
+    const pid = await startForward(this.external(layout), socketPath, host, port, join(labStateDir(layout.lab), 'logs', 'forward.log'));
+    writeForwardRecord(forwardRecordPath(layout.lab), { socketPath, host, port, pid });
+    return pid;
+  }
+
+  /** Stops the lab's forwarder and removes its socket and record (`down --keep-nodes`). */
+  async unforward(lab: string): Promise<void> {
+    const file = forwardRecordPath(lab);
+    const rec = readForwardRecord(file);
+    if (rec && forwardAlive(rec)) {
+      try {
+        process.kill(rec.pid, 'SIGTERM');
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    if (rec) rmSync(rec.socketPath, { force: true });
+    rmSync(file, { force: true });
+  }
+
+  /** Restarts the lab's forwarder if it died (a killed process, a reboot of this host). */
+  private async keepForward(layout: VmLabLayout): Promise<void> {
+    const rec = readForwardRecord(forwardRecordPath(layout.lab));
+    if (!rec || forwardAlive(rec)) return;
+    await this.forward(layout, rec.socketPath, rec.host, rec.port);
+    await waitForSocket(rec.socketPath, 10_000);
   }
 
   private external(layout: VmLabLayout): NetnsNode {

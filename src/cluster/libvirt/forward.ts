@@ -5,7 +5,8 @@
 // sees it) and relays each connection to host:port on the node network.
 // It lives in a lab namespace, so `down` ends it with the namespace's other
 // processes.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import type { NetnsNode } from '../netns-node.ts';
 
@@ -38,4 +39,45 @@ export async function startForward(external: NetnsNode, socketPath: string, host
   mkdirSync(dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
   return external.startDaemon(forwardArgv(process.execPath, socketPath, host, port), logFile);
+}
+
+/** What `forward` started, kept in the lab's state dir so later CLI calls can check and revive it. */
+export interface ForwardRecord {
+  socketPath: string;
+  host: string;
+  port: number;
+  pid: number;
+}
+
+export function writeForwardRecord(file: string, rec: ForwardRecord): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(rec) + '\n');
+}
+
+export function readForwardRecord(file: string): ForwardRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ForwardRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is `rec.pid` still our forwarder (not a recycled pid) and its socket there? */
+export function forwardAlive(rec: ForwardRecord): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.includes(rec.socketPath) && existsSync(rec.socketPath);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the forwarder listens (its socket file exists). */
+export async function waitForSocket(path: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) return false;
+    await sleep(100);
+  }
+  return true;
 }
