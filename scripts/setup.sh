@@ -21,9 +21,11 @@ fi
 #   nginx-light                   the web lab's pods
 #   dnsmasq-base                  cluster DNS (the kube-dns Service's backend)
 #   curl                          HTTP checks from pods, nodes and the external client
+#   wrk                           the mode benchmark's load generator (bench/modes.ts): requests/s and
+#                                 p50/p99 latency from a C client, so the client's own cost stays out
 #   nodejs npm                    only if this machine has no Node >= 18 yet
 packages=(iproute2 kmod procps psmisc util-linux iptables nftables ipset ipvsadm conntrack
-  containernetworking-plugins mariadb-server mariadb-client nginx-light dnsmasq-base curl)
+  containernetworking-plugins mariadb-server mariadb-client nginx-light dnsmasq-base curl wrk)
 command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()
