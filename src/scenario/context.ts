@@ -31,6 +31,8 @@ export interface ScenarioContext {
    * lifecycle. Without it a reconfigure step fails.
    */
   rebuild?: (change: ReconfigureChange) => Promise<RebuiltLab>;
+  /** Item timeouts are multiplied by this (the driver's timeScale: TCG VMs run every probe several times slower). Default 1. */
+  timeScale?: number;
 }
 
 export type RebuiltLab = Pick<ScenarioContext, 'layout' | 'mode' | 'api' | 'nodes' | 'external'> & { summary: string };

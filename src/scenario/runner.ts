@@ -120,7 +120,7 @@ export async function runScenario(
       if (!opts.quiet) out.write(`${sym.skip()} ${name} ${paint('gray', '(skipped: an earlier step failed)', out)}\n`);
       continue;
     }
-    const timeoutMs = (item.timeout ?? (kind === 'assert' ? DEFAULT_ASSERT_TIMEOUT_S : 120)) * 1000;
+    const timeoutMs = (item.timeout ?? (kind === 'assert' ? DEFAULT_ASSERT_TIMEOUT_S : 120)) * 1000 * (ctx.timeScale ?? 1);
     let status: ItemResult['status'] = 'pass';
     let message = '';
     let attempts = 1;

@@ -127,6 +127,7 @@ export class LibvirtDriver {
       });
       const nodes = await phase('boot', 'waiting for the guest agents', () =>
         Promise.all(layout.nodes.map((n) => connectNode(layout.lab, n, this.opts.bootTimeoutMs ?? VM_DEFAULTS.bootTimeoutMs))));
+      for (const vm of nodes) vm.timeScale = this.timeScale;
       const file = this.runtime().bundle;
       const bundle = existsSync(file) ? { host: file, guest: file } : undefined;
       await phase('configure', bundle ? `sysctls, routes, ${bundle.host}` : 'sysctls, routes', () =>
@@ -147,7 +148,9 @@ export class LibvirtDriver {
     const nodes = layout.nodes.map((n) => {
       const sock = vmPaths(layout.lab, n.name).agentSocket;
       if (!existsSync(sock)) throw new EnvironmentError(`lab ${layout.lab}: VM ${n.name} is not running`, `run \`svclab down ${layout.lab}\`, then up again`);
-      return VmNode.onSocket(n.name, n.ip, sock);
+      const vm = VmNode.onSocket(n.name, n.ip, sock);
+      vm.timeScale = this.timeScale;
+      return vm;
     });
     const backend = (await new LibvirtBackend(this.opts.uri).reachable()) ? 'libvirt' : 'qemu';
     await this.keepForward(layout);

@@ -13,6 +13,12 @@ const CHUNK = 1024 * 1024;
 
 export class VmNode implements LabNode {
   private client?: Promise<AgentClient>;
+  /**
+   * Callers' exec timeouts are in netns time; a TCG guest runs the same
+   * command several times slower (a pod's mariadb client took >10 s here), so
+   * they are stretched by this factor (the driver sets it).
+   */
+  timeScale = 1;
   private features?: Promise<string[]>;
 
   constructor(
@@ -51,8 +57,9 @@ export class VmNode implements LabNode {
     const where = opts.where ?? this.name;
     const env = opts.env && Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
     // The agent enforces timeoutMs in the guest; the host waits a little longer for the answer.
-    const reply = await this.call({ op: 'exec', argv, input: opts.input, env, cwd: opts.cwd, timeoutMs: opts.timeoutMs },
-      opts.timeoutMs ? opts.timeoutMs + 10_000 : 10 * 60_000);
+    const timeoutMs = opts.timeoutMs && opts.timeoutMs * this.timeScale;
+    const reply = await this.call({ op: 'exec', argv, input: opts.input, env, cwd: opts.cwd, timeoutMs },
+      timeoutMs ? timeoutMs + 10_000 * this.timeScale : 10 * 60_000);
     const result = { code: Number(reply.code), stdout: String(reply.stdout ?? ''), stderr: String(reply.stderr ?? '') };
     if (result.code !== 0 && !opts.allowFailure) throw new CommandError(argv, result.code, result.stderr || result.stdout, where);
     return result;
