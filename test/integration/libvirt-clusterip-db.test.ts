@@ -1,0 +1,113 @@
+// The ClusterIP database lab end to end on three real VMs (TCG here): `svclab
+// run <copy of labs/clusterip-db.yaml> --driver libvirt --down -o json`, as a
+// user runs it, in iptables mode and then in IPVS mode (the guest kernel has
+// ip_vs; the lab's proxy-rules assertions read `ipvsadm -Ln` and kube-ipvs0).
+// Afterwards nothing of the lab may be left: no domains, volumes, qemu
+// processes, namespaces or files. Prints the phase times of each run.
+// Needs root, qemu, /dev/net/tun, a built dist/svclab.mjs, and a cached image
+// or debootstrap to build one. SVCLAB_VM_MODES=iptables (comma list) narrows
+// the modes; one lab (3 VMs) at a time, always torn down.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { run } from '../../src/util/exec.ts';
+import { buildImage, findCachedImage } from '../../src/image/build.ts';
+import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
+import { listNetns } from '../../src/cluster/netns-host.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLI = join(ROOT, 'bin', 'svclab.js');
+
+async function has(tool: string) {
+  return (await run(['sh', '-c', 'command -v "$1"', 'sh', tool], { allowFailure: true })).code === 0;
+}
+
+async function whyNot(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!(await has('qemu-system-x86_64')) || !(await has('qemu-img'))) return 'qemu is not installed (scripts/setup-vm-host.sh)';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  if (!findCachedImage() && !(await has('debootstrap'))) return 'no cached VM image and no debootstrap to build one';
+  if (!existsSync(join(ROOT, 'dist', 'svclab.mjs'))) return 'dist/svclab.mjs is missing: run `npm run build` first';
+  return undefined;
+}
+
+/** Everything of `lab` that must be gone after `down`. */
+async function leftovers(lab: string): Promise<string[]> {
+  const left: string[] = [];
+  const ns = (await listNetns()).filter((n) => n.startsWith(`svclab-${lab}-`));
+  if (ns.length) left.push(`namespaces ${ns.join(' ')}`);
+  if (existsSync(`/var/lib/svclab/${lab}`)) left.push(`/var/lib/svclab/${lab}`);
+  if (existsSync('/etc/netns') && readdirSync('/etc/netns').some((n) => n.startsWith(`svclab-${lab}-`))) left.push('/etc/netns entries');
+  const lv = new LibvirtBackend();
+  if (await lv.reachable()) {
+    const doms = await lv.list(lab);
+    if (doms.length) left.push(`domains ${doms.join(' ')}`);
+    const vols = await run(['virsh', '-c', lv.uri, 'vol-list', '--all'], { allowFailure: true }).catch(() => undefined);
+    if (vols?.stdout.includes(`svclab-${lab}-`)) left.push('libvirt volumes');
+    const nets = await run(['virsh', '-c', lv.uri, 'net-list', '--all', '--name'], { allowFailure: true });
+    if (nets.stdout.includes(`svclab-${lab}`)) left.push('libvirt networks');
+  }
+  const ps = await run(['pgrep', '-f', `svclab-${lab}-`], { allowFailure: true });
+  if (ps.stdout.trim()) left.push(`processes ${ps.stdout.trim().split('\n').join(' ')}`);
+  return left;
+}
+
+const skip = await whyNot();
+const modes = (process.env.SVCLAB_VM_MODES ?? 'iptables,ipvs').split(',').filter(Boolean);
+
+if (skip) {
+  console.log(`\n!!!!! SKIP libvirt-clusterip-db: ${skip} !!!!!\n`);
+  test.skip('the ClusterIP database lab on three VMs');
+} else {
+  test.before(async () => {
+    const t0 = performance.now();
+    const image = await buildImage({ progress: (p, d) => console.log(`  image ${p}: ${d ?? ''}`) });
+    console.log(`  image ${image.cached ? 'reused' : 'built'} in ${((performance.now() - t0) / 1000).toFixed(1)}s: ${image.dir}`);
+  });
+
+  for (const mode of modes) {
+    test(`svclab run clusterip-db --driver libvirt --mode ${mode} --down passes and leaves nothing`, async () => {
+      const lab = `vmdb-${mode.slice(0, 3)}-${randomBytes(2).toString('hex')}`;
+      const dir = mkdtempSync(join(tmpdir(), 'svclab-vmdb-'));
+      const file = join(dir, `${lab}.yaml`);
+      const text = readFileSync(join(ROOT, 'labs', 'clusterip-db.yaml'), 'utf8');
+      assert.match(text, /^ {2}name: clusterip-db$/m);
+      writeFileSync(file, text.replace(/^ {2}name: clusterip-db$/m, `  name: ${lab}`));
+      const t0 = performance.now();
+      try {
+        const r = await run(['node', CLI, 'run', file, '--driver', 'libvirt', '--mode', mode, '--down', '-o', 'json'], {
+          allowFailure: true, timeoutMs: 30 * 60_000,
+        });
+        const wall = ((performance.now() - t0) / 1000).toFixed(1);
+        let result: { passed: number; failed: number; skipped: number; seconds: number; setupSeconds?: number; phases?: { phase: string; seconds: number }[]; items: { name?: string; status?: string; message?: string }[] } | undefined;
+        try {
+          result = JSON.parse(r.stdout);
+        } catch {
+          /* reported below */
+        }
+        console.log(`  [${mode}] exit ${r.code}, ${wall}s wall; setup ${result?.setupSeconds?.toFixed(1)}s, scenario ${result?.seconds?.toFixed(1)}s`);
+        for (const p of result?.phases ?? []) console.log(`    ${p.seconds.toFixed(1).padStart(6)}s  ${p.phase}`);
+        if (!result || result.failed || r.code !== 0) {
+          console.log(r.stderr.slice(-4000));
+          for (const it of result?.items ?? []) if (it.status === 'fail') console.log(`    ${JSON.stringify(it).slice(0, 600)}`);
+        }
+        assert.ok(result, `run printed JSON (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+        assert.is(result!.failed, 0, 'no assertion failed');
+        assert.ok(result!.passed > 0, 'some assertions ran');
+        assert.is(r.code, 0);
+      } finally {
+        // --down should have removed it; after a crash this does.
+        if (existsSync(`/var/lib/svclab/${lab}`) || (await listNetns()).some((n) => n.startsWith(`svclab-${lab}-`))) {
+          await run(['node', CLI, 'down', lab], { allowFailure: true, timeoutMs: 5 * 60_000 });
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.equal(await leftovers(lab), [], 'nothing of the lab is left');
+    });
+  }
+}
+
+test.run();
