@@ -52,6 +52,7 @@ export interface ModeFigures {
   mode: BenchMode;
   direct: PathFigures;
   clusterIP: PathFigures;
+  /** Per round (paths back to back), then the median over rounds. */
   ratios: { rps: number; throughput: number; p50OverheadSeconds: number; p99OverheadSeconds: number };
 }
 
@@ -145,17 +146,19 @@ async function measureMode(mode: BenchMode, rounds: number, wrkSeconds: number, 
       }
       log(`${mode}: round ${i + 1}/${rounds}: direct ${w.direct.at(-1)!.rps.toFixed(0)} req/s, ClusterIP ${w.clusterIP.at(-1)!.rps.toFixed(0)} req/s`);
     }
-    const direct = figures(w.direct, t.direct);
-    const viaService = figures(w.clusterIP, t.clusterIP);
+    // Ratios and overheads are taken round by round (the two paths measured back to back)
+    // and then the median over rounds, so load that drifts between rounds cancels out.
+    const perRound = (f: (i: number) => number) => median(Array.from({ length: rounds }, (_, i) => f(i)));
+    const bps = (xs: TransferResult[], i: number) => median(xs.slice(i * transfers, (i + 1) * transfers).map((x) => x.bytesPerSecond));
     return {
       mode,
-      direct,
-      clusterIP: viaService,
+      direct: figures(w.direct, t.direct),
+      clusterIP: figures(w.clusterIP, t.clusterIP),
       ratios: {
-        rps: viaService.rps / direct.rps,
-        throughput: viaService.bytesPerSecond / direct.bytesPerSecond,
-        p50OverheadSeconds: viaService.p50 - direct.p50,
-        p99OverheadSeconds: viaService.p99 - direct.p99,
+        rps: perRound((i) => w.clusterIP[i].rps / w.direct[i].rps),
+        throughput: perRound((i) => bps(t.clusterIP, i) / bps(t.direct, i)),
+        p50OverheadSeconds: perRound((i) => w.clusterIP[i].p50 - w.direct[i].p50),
+        p99OverheadSeconds: perRound((i) => w.clusterIP[i].p99 - w.direct[i].p99),
       },
     };
   } finally {
@@ -181,7 +184,7 @@ export async function benchModes(opts: ModesOptions): Promise<ModesResult> {
   await checkTools();
   const modes = (opts.modes ?? [...MODES]) as BenchMode[];
   for (const m of modes) if (!MODES.includes(m)) throw new EnvironmentError(`unknown mode "${m}"`, `one of ${MODES.join(', ')}`);
-  const rounds = opts.rounds ?? 3;
+  const rounds = opts.rounds ?? 4;
   const wrkSeconds = opts.wrkSeconds ?? 3;
   const out: ModeFigures[] = [];
   const transfers = opts.transfers ?? 5;
@@ -223,6 +226,7 @@ export function modesReport(r: ModesResult): string {
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const lines = [
     `Short requests: wrk -t${WRK_THREADS} -c${WRK_CONNECTIONS}, ${r.wrkSeconds} s per run, ${r.rounds} runs per path (medians). 100 MB: curl, ${r.rounds * r.transfers} transfers per path (median).`,
+    'Ratios and overheads: per round (direct and ClusterIP back to back), median over rounds.',
     '',
     row(['mode', 'path', 'req/s', 'p50', 'p99', '100 MB', 'req/s vs direct', 'p50 overhead', 'p99 overhead', 'throughput vs direct']),
     row(Array(10).fill('---')),

@@ -6,7 +6,7 @@ import { benchSync, checkTargets, syncJSON, syncReport } from './sync.ts';
 import { SYNC_CASES, type SyncCase } from './sync-worker.ts';
 
 const USAGE = `usage: npm run bench -- sync [--json] [--sizes 1000,10000] [--reps 3] [--reps-large 1] [--cases ${SYNC_CASES.join(',')}] [--slow]
-       npm run bench -- modes [--json] [--modes iptables,nftables,userspace] [--rounds 3] [--seconds 3] [--transfers 5]`;
+       npm run bench -- modes [--json] [--modes iptables,nftables,userspace] [--rounds 4] [--seconds 3] [--transfers 5]`;
 
 function list(s: string | undefined, fallback: string[]): string[] {
   return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : fallback;
