@@ -55,14 +55,14 @@ function argvCommand(
   name: string,
   cfg: LabStackConfig,
   argv: { create: string[]; delete?: string[] },
-  opts: { triggers?: pulumi.Input<unknown>[]; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+  opts: { triggers?: pulumi.Input<unknown>[]; dependsOn?: pulumi.Input<pulumi.Resource>[]; deleteBeforeReplace?: boolean },
 ): command.local.Command {
   return new command.local.Command(name, {
     interpreter: cfg.argvRunner,
     create: JSON.stringify(argv.create),
     delete: argv.delete && JSON.stringify(argv.delete),
     triggers: opts.triggers,
-  }, { dependsOn: opts.dependsOn });
+  }, { dependsOn: opts.dependsOn, ...(opts.deleteBeforeReplace ? { deleteBeforeReplace: true } : {}) });
 }
 
 export function labStack(cfg: LabStackConfig): LabStackOutputs {
@@ -86,13 +86,15 @@ export function labStack(cfg: LabStackConfig): LabStackOutputs {
   const controlPlane = argvCommand('control-plane', cfg, {
     create: [...svclab, 'up', cfg.labFile, '--driver', 'libvirt', '--adopt', '--skip-proxy', '--skip-workloads'],
     delete: [...svclab, 'down', lab, '--keep-nodes'],
-  }, { triggers: [cfg.bundleSha256], dependsOn: bundles });
+    // The old control plane must be stopped (down --keep-nodes) before `up --adopt` starts the new one on the same VMs.
+  }, { triggers: [cfg.bundleSha256], dependsOn: bundles, deleteBeforeReplace: true });
+  // A new control plane (new bundle) starts without proxy and workloads: both run again then.
   const proxyConfig = argvCommand('proxy-config', cfg, {
     create: [...svclab, 'proxy', 'restart', lab, '--mode', cfg.mode],
-  }, { triggers: [cfg.mode], dependsOn: [controlPlane] });
+  }, { triggers: [cfg.mode, controlPlane.id], dependsOn: [controlPlane] });
   const workloads = argvCommand('workloads', cfg, {
     create: [...svclab, 'apply', '-f', cfg.labFile],
-  }, { triggers: [cfg.labSha256], dependsOn: [proxyConfig] });
+  }, { triggers: [cfg.labSha256, controlPlane.id], dependsOn: [proxyConfig] });
   const scenario = argvCommand('scenario', cfg, {
     create: [...svclab, 'run', cfg.labFile, '-o', 'json'],
   }, { triggers: [cfg.labSha256, proxyConfig.id, workloads.id], dependsOn: [workloads] });
