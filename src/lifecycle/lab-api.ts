@@ -146,13 +146,20 @@ export class LabApi {
   /** Waits until the deployment has exactly `replicas` ready pods and no terminating ones. */
   async waitDeploymentReady(name: string, replicas: number, namespace = 'default', timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    let status = 'no answer yet';
     for (;;) {
-      const d = await this.client.getOrUndefined<Deployment>(resourcePath('Deployment', namespace, name));
-      const selector = Object.entries(d?.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-      const pods = selector ? await this.list<Pod>('Pod', namespace, { labelSelector: selector }) : [];
-      const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
-      if (d && ready.length === replicas && pods.length === replicas) return;
-      if (Date.now() > deadline) throw new Error(`deployment ${name}: ${ready.length}/${replicas} pods ready (${pods.length} exist) after ${timeoutMs / 1000}s`);
+      try {
+        const d = await this.client.getOrUndefined<Deployment>(resourcePath('Deployment', namespace, name));
+        const selector = Object.entries(d?.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+        const pods = selector ? await this.list<Pod>('Pod', namespace, { labelSelector: selector }) : [];
+        const ready = pods.filter((p) => !p.metadata?.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+        if (d && ready.length === replicas && pods.length === replicas) return;
+        status = `${ready.length}/${replicas} pods ready (${pods.length} exist)`;
+      } catch (err) {
+        // A slow apiserver (a busy TCG VM) is worth waiting for, up to the deadline.
+        status = `the apiserver did not answer: ${(err as Error).message}`;
+      }
+      if (Date.now() > deadline) throw new Error(`deployment ${name}: ${status} after ${timeoutMs / 1000}s`);
       await sleep(300);
     }
   }

@@ -50,15 +50,16 @@ export async function waitWithProgress<T>(progress: Pick<Progress, 'note'>, what
   }
 }
 
-function labApi(rec: LabRecord, nodes: LabNodes): LabApi {
+function labApi(rec: LabRecord, nodes: LabNodes, timeScale = 1): LabApi {
   const map = new Map(nodes.nodes.map((n) => [n.name, n]));
-  return new LabApi(new ApiClient(`unix:${rec.apiSocket}`), map, labDir(rec.name));
+  // A TCG node-01 busy starting pods answered a GET after more than 30 s here.
+  return new LabApi(new ApiClient({ socket: rec.apiSocket, timeoutMs: 30_000 * timeScale }), map, labDir(rec.name));
 }
 
 /** Attach to a lab that is up. */
 export async function attachLab(rec: LabRecord, driver: LabDriver): Promise<RunningLab> {
   const nodes = await driver.attach(rec.layout);
-  return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes), driver };
+  return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes, driver.timeScale), driver };
 }
 
 export interface UpOptions {
@@ -115,7 +116,7 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opt
   });
 
   const cp = nodes.nodes[0];
-  const api = labApi(rec, nodes);
+  const api = labApi(rec, nodes, driver.timeScale);
   const scale = driver.timeScale ?? 1;
   await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
     await daemon(cp, 'apiserver', apiServerArgv(layout, stateDir, rec.apiSocket));
