@@ -24,8 +24,8 @@ export interface VmNetworkLayout {
 }
 
 export interface NetStep {
-  /** `ip netns add`, `ip -n NS -batch -` lines, or sysctls in NS. */
-  kind: 'netns' | 'ip' | 'sysctl';
+  /** `ip netns add`, `ip -n NS -batch -` lines, sysctls in NS, or an iptables-restore payload in NS. */
+  kind: 'netns' | 'ip' | 'sysctl' | 'iptables';
   netns: string;
   lines: string[];
 }
@@ -40,6 +40,18 @@ export function planNetwork(layout: VmNetworkLayout): NetStep[] {
     { kind: 'netns', netns: net, lines: [] },
     { kind: 'ip', netns: net, lines: ['link set lo up', 'link add br0 type bridge', `addr add ${layout.gateway}/${len} dev br0`, 'link set br0 up'] },
     { kind: 'sysctl', netns: net, lines: NETWORK_SYSCTLS.map(([k, v]) => `${k}=${v}`) },
+    // As on the netns driver: what would leave the lab (a deleted Service's
+    // ClusterIP, the internet) is delivered locally and refused, not dropped,
+    // so "refused" vs "timeout" means the same on both drivers.
+    { kind: 'ip', netns: net, lines: ['route add local 0.0.0.0/0 dev lo table 100', 'rule add pref 32800 table 100'] },
+    {
+      kind: 'iptables', netns: net, lines: [
+        '*filter',
+        '-A INPUT -p tcp -m comment --comment "svclab: the lab network has no outside" -j REJECT --reject-with tcp-reset',
+        '-A INPUT -m comment --comment "svclab: the lab network has no outside" -j REJECT',
+        'COMMIT',
+      ],
+    },
     { kind: 'netns', netns: ext, lines: [] },
     {
       kind: 'ip', netns: ext, lines: [
@@ -60,13 +72,15 @@ export function planTap(lab: string, node: string, index: number): NetStep[] {
 export function renderNetSteps(steps: NetStep[]): string {
   return steps.map((s) => s.kind === 'netns' ? `ip netns add ${s.netns}`
     : s.kind === 'ip' ? [`ip -n ${s.netns} -batch -`, ...s.lines.map((l) => `    ${l}`)].join('\n')
-      : `ip netns exec ${s.netns} sysctl -w ${s.lines.join(' ')}`).join('\n') + '\n';
+      : s.kind === 'iptables' ? [`ip netns exec ${s.netns} iptables-restore`, ...s.lines.map((l) => `    ${l}`)].join('\n')
+        : `ip netns exec ${s.netns} sysctl -w ${s.lines.join(' ')}`).join('\n') + '\n';
 }
 
 export async function applyNetSteps(steps: NetStep[]): Promise<void> {
   for (const s of steps) {
     if (s.kind === 'netns') await run(['ip', 'netns', 'add', s.netns], { where: 'host' });
     else if (s.kind === 'ip') await run(['ip', '-n', s.netns, '-batch', '-'], { input: s.lines.join('\n') + '\n', where: s.netns });
+    else if (s.kind === 'iptables') await run(['ip', 'netns', 'exec', s.netns, 'iptables-restore'], { input: s.lines.join('\n') + '\n', where: s.netns });
     else await run(['ip', 'netns', 'exec', s.netns, 'sysctl', '-q', '-w', ...s.lines], { where: s.netns });
   }
 }

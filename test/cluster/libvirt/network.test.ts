@@ -23,6 +23,14 @@ ip -n svclab-clusterip-db-net -batch -
     addr add 192.168.49.1/24 dev br0
     link set br0 up
 ip netns exec svclab-clusterip-db-net sysctl -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=0
+ip -n svclab-clusterip-db-net -batch -
+    route add local 0.0.0.0/0 dev lo table 100
+    rule add pref 32800 table 100
+ip netns exec svclab-clusterip-db-net iptables-restore
+    *filter
+    -A INPUT -p tcp -m comment --comment "svclab: the lab network has no outside" -j REJECT --reject-with tcp-reset
+    -A INPUT -m comment --comment "svclab: the lab network has no outside" -j REJECT
+    COMMIT
 ip netns add svclab-clusterip-db-external
 ip -n svclab-clusterip-db-external -batch -
     link set lo up
