@@ -37,7 +37,8 @@ for (const file of files) {
   skipped += skip;
   const bad = Math.max(0, total - ok - skip);
   failed += bad;
-  if (r.status !== 0 || bad > 0 || total === 0) {
+  // A file that ran nothing and skipped nothing (or crashed) is a failure; one that only skipped said why.
+  if (r.status !== 0 || bad > 0 || (total === 0 && skip === 0)) {
     if (bad === 0) failed += 1; // a file that crashed counts as one failure
     broken.push(file);
   }
