@@ -8,7 +8,7 @@
 //     ├─ t-node-01 (tap) ── VM node-01 eth0
 //     ├─ t-node-02 (tap) ── VM node-02 eth0
 //     └─ v-external ─veth── eth0  svclab-<lab>-external
-import { parseCidr } from '../../util/cidr.ts';
+import { cidrString, parseCidr } from '../../util/cidr.ts';
 import { run } from '../../util/exec.ts';
 import { NETWORK_SYSCTLS } from '../netns-plan.ts';
 import { listNetns } from '../netns-host.ts';
@@ -19,7 +19,8 @@ export interface VmNetworkLayout {
   lab: string;
   nodeNetwork: string;
   gateway: string;
-  nodes: { name: string; ip: string }[];
+  /** podCIDR: the gateway routes it to the node, as a host-gw router would (so its refusals reach pods). */
+  nodes: { name: string; ip: string; podCIDR?: string }[];
   external: { name: string; ip: string };
 }
 
@@ -40,10 +41,16 @@ export function planNetwork(layout: VmNetworkLayout): NetStep[] {
     { kind: 'netns', netns: net, lines: [] },
     { kind: 'ip', netns: net, lines: ['link set lo up', 'link add br0 type bridge', `addr add ${layout.gateway}/${len} dev br0`, 'link set br0 up'] },
     { kind: 'sysctl', netns: net, lines: NETWORK_SYSCTLS.map(([k, v]) => `${k}=${v}`) },
-    // As on the netns driver: what would leave the lab (a deleted Service's
-    // ClusterIP, the internet) is delivered locally and refused, not dropped,
-    // so "refused" vs "timeout" means the same on both drivers.
-    { kind: 'ip', netns: net, lines: ['route add local 0.0.0.0/0 dev lo table 100', 'rule add pref 32800 table 100'] },
+    // As on the netns driver: the gateway knows the pod routes, and what would
+    // leave the lab (a deleted Service's ClusterIP, the internet) is delivered
+    // locally and refused, not dropped, so "refused" vs "timeout" means the
+    // same on both drivers — the refusal needs the route back to the pod.
+    {
+      kind: 'ip', netns: net, lines: [
+        ...layout.nodes.filter((n) => n.podCIDR).map((n) => `route add ${cidrString(parseCidr(n.podCIDR!))} via ${n.ip} dev br0`),
+        'route add local 0.0.0.0/0 dev lo table 100', 'rule add pref 32800 table 100',
+      ],
+    },
     {
       kind: 'iptables', netns: net, lines: [
         '*filter',

@@ -24,6 +24,9 @@ ip -n svclab-clusterip-db-net -batch -
     link set br0 up
 ip netns exec svclab-clusterip-db-net sysctl -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=0
 ip -n svclab-clusterip-db-net -batch -
+    route add 10.244.0.0/24 via 192.168.49.2 dev br0
+    route add 10.244.1.0/24 via 192.168.49.3 dev br0
+    route add 10.244.2.0/24 via 192.168.49.4 dev br0
     route add local 0.0.0.0/0 dev lo table 100
     rule add pref 32800 table 100
 ip netns exec svclab-clusterip-db-net iptables-restore
