@@ -3,6 +3,7 @@
 import type { EndpointInfo, ServicePortInfo } from '../model.ts';
 import { categorize } from '../endpoints.ts';
 import { usesClusterEndpoints, usesLocalEndpoints } from '../service-ports.ts';
+import { trafficTargets, type TrafficTarget } from '../traffic-policy.ts';
 import { endpointChainName, servicePortChainNames } from '../chain-names.ts';
 import { cidrContains, parseCidr } from '../../util/cidr.ts';
 import { probability } from './probability.ts';
@@ -52,8 +53,8 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
   const protocol = svc.protocol.toLowerCase();
   const name = svc.key;
   const port = String(svc.port);
-  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } =
-    categorize(allEndpoints, svc, ctx.nodeName);
+  const categorized = categorize(allEndpoints, svc, ctx.nodeName);
+  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } = categorized;
 
   const {
     clusterPolicy: clusterPolicyChain, localPolicy: localPolicyChain, external: externalTrafficChain, firewall: fwChain,
@@ -68,42 +69,24 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
   const usesClusterPolicyChain = clusterEndpoints.length > 0 && usesClusterEndpoints(svc);
   const usesLocalPolicyChain = localEndpoints.length > 0 && usesLocalEndpoints(svc);
 
-  let internalTrafficChain = clusterPolicyChain;
-  let hasInternalEndpoints = hasEndpoints;
-  if (svc.internalPolicyLocal) {
-    internalTrafficChain = localPolicyChain;
-    if (localEndpoints.length === 0) hasInternalEndpoints = false;
-  }
-  let externalPolicyChain = clusterPolicyChain;
-  let hasExternalEndpoints = hasEndpoints;
-  if (svc.externalPolicyLocal) {
-    externalPolicyChain = localPolicyChain;
-    if (localEndpoints.length === 0) hasExternalEndpoints = false;
-  }
+  const { internal, external, hasInternalEndpoints, hasExternalEndpoints } = trafficTargets(svc, categorized);
+  const policyChain = (t: TrafficTarget) => (t === 'local' ? localPolicyChain : clusterPolicyChain);
+  const internalTrafficChain = policyChain(internal);
+  const externalPolicyChain = policyChain(external);
   // The EXT chain is needed even without external endpoints: it short-circuits local traffic.
   const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
   const usesFWChain = hasEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
   const loadBalancerTrafficChain = usesFWChain ? fwChain : externalTrafficChain;
 
-  let internalFilterTarget = '';
-  let internalFilterComment = '';
-  let externalFilterTarget = '';
-  let externalFilterComment = '';
-  if (!hasEndpoints) {
-    internalFilterTarget = externalFilterTarget = 'REJECT';
-    internalFilterComment = externalFilterComment = `${name} has no endpoints`;
-  } else {
-    if (!hasInternalEndpoints) {
-      internalFilterTarget = 'DROP';
-      internalFilterComment = `${name} has no local endpoints`;
-      ctx.noLocalEndpoints.internal++;
-    }
-    if (!hasExternalEndpoints) {
-      externalFilterTarget = 'DROP';
-      externalFilterComment = `${name} has no local endpoints`;
-      ctx.noLocalEndpoints.external++;
-    }
-  }
+  // What the filter table does with traffic that reaches no endpoints (read only then).
+  const filterTarget = (t: TrafficTarget) => (t === 'reject' ? 'REJECT' : 'DROP');
+  const filterComment = (t: TrafficTarget) => (t === 'reject' ? `${name} has no endpoints` : `${name} has no local endpoints`);
+  const internalFilterTarget = filterTarget(internal);
+  const internalFilterComment = filterComment(internal);
+  const externalFilterTarget = filterTarget(external);
+  const externalFilterComment = filterComment(external);
+  if (internal === 'drop') ctx.noLocalEndpoints.internal++;
+  if (external === 'drop') ctx.noLocalEndpoints.external++;
 
   const { filter, nat } = ctx;
   const proto = ['-m', protocol, '-p', protocol];

@@ -17,6 +17,7 @@
 //  - no first-sync shortcut for endpoint chains that already exist (epChainSkipUpdate).
 // nft 1.0.6 loads all of it; the one newer verb knftables has, `destroy`, is never used.
 import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
+import { trafficTargets, type TrafficTarget } from '../traffic-policy.ts';
 import { cidrContains, ipFamily, parseCidr } from '../../util/cidr.ts';
 import { nftPortNames } from './names.ts';
 import { attachRenderIndex, renderIndex, type ServiceFragment } from './fragments.ts';
@@ -271,11 +272,8 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
   const protocol = svc.protocol.toLowerCase();
   const port = String(svc.port);
   const affinity = svc.sessionAffinityClientIP;
-  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } = categorizeEndpoints(
-    endpoints,
-    svc,
-    settings.nodeName,
-  );
+  const categorized = categorizeEndpoints(endpoints, svc, settings.nodeName);
+  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } = categorized;
 
   const portNames = nftPortNames(svc.key, svc.name);
   const chains = portNames.chains;
@@ -291,40 +289,21 @@ function renderService(t: TableBuilder, svc: ServicePortInfo, endpoints: Endpoin
   const usesLocalPolicyChain = localEndpoints.length > 0;
   if (usesLocalPolicyChain) t.chain(localPolicyChain, { owner });
 
-  let internalTrafficChain = clusterPolicyChain;
-  let hasInternalEndpoints = hasEndpoints;
-  if (svc.internalPolicyLocal) {
-    internalTrafficChain = localPolicyChain;
-    if (localEndpoints.length === 0) hasInternalEndpoints = false;
-  }
-
-  let externalPolicyChain = clusterPolicyChain;
-  let hasExternalEndpoints = hasEndpoints;
-  if (svc.externalPolicyLocal) {
-    externalPolicyChain = localPolicyChain;
-    if (localEndpoints.length === 0) hasExternalEndpoints = false;
-  }
+  const { internal, external, hasInternalEndpoints, hasExternalEndpoints } = trafficTargets(svc, categorized);
+  const policyChain = (target: TrafficTarget) => (target === 'local' ? localPolicyChain : clusterPolicyChain);
+  const internalTrafficChain = policyChain(internal);
+  const externalPolicyChain = policyChain(external);
   const externalTrafficChain = chains.external;
   // Needed even without external endpoints: it carries the local-traffic short-circuits.
   const usesExternalTrafficChain = hasEndpoints && svc.externallyAccessible;
   if (usesExternalTrafficChain) t.chain(externalTrafficChain, { owner });
 
-  // No endpoints anywhere: reject. Endpoints, but none this policy may use: drop.
-  let internalVerdict = '';
-  let externalVerdict = '';
-  if (!hasEndpoints) {
-    internalVerdict = `goto ${CHAIN.reject}`;
-    externalVerdict = `goto ${CHAIN.reject}`;
-  } else {
-    if (!hasInternalEndpoints) {
-      internalVerdict = 'drop';
-      t.noLocalEndpoints.internal++;
-    }
-    if (!hasExternalEndpoints) {
-      externalVerdict = 'drop';
-      t.noLocalEndpoints.external++;
-    }
-  }
+  // The verdict for traffic that reaches no endpoints (read only then).
+  const noEndpointsVerdict = (target: TrafficTarget) => (target === 'reject' ? `goto ${CHAIN.reject}` : 'drop');
+  const internalVerdict = noEndpointsVerdict(internal);
+  const externalVerdict = noEndpointsVerdict(external);
+  if (internal === 'drop') t.noLocalEndpoints.internal++;
+  if (external === 'drop') t.noLocalEndpoints.external++;
 
   t.element(SET.clusterIPs, { key: [svc.clusterIP] });
   if (hasInternalEndpoints) {
