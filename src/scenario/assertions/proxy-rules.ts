@@ -67,10 +67,17 @@ function nodesOf(ctx: ScenarioContext, spec: ProxyRulesSpec): LabNode[] {
   });
 }
 
+/** The service ports each scenario has checked, so an IPVS "absent" check knows the former ClusterIP. */
+const seen = new WeakMap<ScenarioContext, Map<string, ExpectedServicePort>>();
+const seenKey = (spec: ProxyRulesSpec) => `${spec.namespace ?? 'default'}/${spec.service}:${spec.port ?? ''}`;
+
 export async function checkProxyRules(ctx: ScenarioContext, spec: ProxyRulesSpec): Promise<string> {
   const nodes = nodesOf(ctx, spec);
   const want = spec.absent ? undefined : await expected(ctx, spec);
   if (!spec.absent && !want) throw new CheckFailed(`service ${spec.service} does not exist`);
+  if (!seen.has(ctx)) seen.set(ctx, new Map());
+  if (want) seen.get(ctx)!.set(seenKey(spec), want);
+  const former = seen.get(ctx)!.get(seenKey(spec));
   if (want && spec.endpoints !== undefined && want.endpoints.length !== spec.endpoints) {
     throw new CheckFailed(`the API lists ${want.endpoints.length} ready endpoints for ${spec.service}, expected ${spec.endpoints}`);
   }
@@ -79,7 +86,7 @@ export async function checkProxyRules(ctx: ScenarioContext, spec: ProxyRulesSpec
     switch (ctx.mode) {
       case 'iptables': summaries.push(await checkIptablesNode(node, spec, want)); break;
       case 'nftables': summaries.push(await checkNftRules(node, spec, want)); break;
-      case 'ipvs': summaries.push(await checkIpvsRules(node, spec, want)); break;
+      case 'ipvs': summaries.push(await checkIpvsRules(node, spec, want, former)); break;
       case 'userspace': summaries.push(await checkUserspaceRules(node, spec, want)); break;
       default: throw new CheckFailed(`no rule check for mode ${ctx.mode}`);
     }
