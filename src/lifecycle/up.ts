@@ -39,12 +39,18 @@ export async function waitFor<T>(what: string, timeoutMs: number, fn: () => Prom
   }
 }
 
-/** Runs a long wait, saying every 15 s that it is still waiting (TCG VMs take minutes). */
-export async function waitWithProgress<T>(progress: Pick<Progress, 'note'>, what: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs a long wait, saying every 15 s that it is still waiting (TCG VMs take
+ * minutes) and, when `fn` reports it, on what exactly.
+ */
+export async function waitWithProgress<T>(
+  progress: Pick<Progress, 'note'>, what: string, timeoutMs: number, fn: (status: (now: string) => void) => Promise<T>,
+): Promise<T> {
   const t0 = Date.now();
-  const timer = setInterval(() => progress.note(`still waiting for ${what} (${Math.round((Date.now() - t0) / 1000)}s of at most ${timeoutMs / 1000}s)`), 15_000);
+  let current = '';
+  const timer = setInterval(() => progress.note(`still waiting for ${current || what} (${Math.round((Date.now() - t0) / 1000)}s of at most ${timeoutMs / 1000}s)`), 15_000);
   try {
-    return await fn();
+    return await fn((now) => { current = now; });
   } finally {
     clearInterval(timer);
   }
@@ -145,7 +151,8 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opt
   });
 
   await progress.phase('Waiting for pods to be Ready and proxies to sync', () =>
-    waitWithProgress(progress, 'pods and proxies', 120_000 * scale, () => waitReady(api, opts.skipProxy ? [] : nodes.nodes, manifests, 120_000 * scale, 300 * scale)));
+    waitWithProgress(progress, 'pods and proxies', 120_000 * scale, (status) =>
+      waitReady(api, opts.skipProxy ? [] : nodes.nodes, manifests, 120_000 * scale, 300 * scale, status)));
 
   rec.phase = 'up';
   await writeRecord(rec);
@@ -167,20 +174,30 @@ export async function startProxy(node: LabNode, lab: Lab, mode: string, nodeBin:
 }
 
 /** Ready = every Deployment has its replicas Ready, every Pod is Ready, every proxy reports healthy. */
-export async function waitReady(api: LabApi, nodes: LabNode[], manifests: KubeObject[], timeoutMs: number, pollMs = 300): Promise<void> {
+export async function waitReady(
+  api: LabApi, nodes: LabNode[], manifests: KubeObject[], timeoutMs: number, pollMs = 300, status: (now: string) => void = () => {},
+): Promise<void> {
   const start = Date.now();
   const left = () => Math.max(1000, timeoutMs - (Date.now() - start));
   for (const d of manifests.filter((m): m is Deployment => m.kind === 'Deployment')) {
-    await api.waitDeploymentReady(d.metadata!.name!, d.spec?.replicas ?? 1, d.metadata?.namespace ?? 'default', left());
+    const replicas = d.spec?.replicas ?? 1;
+    status(`deployment ${d.metadata!.name} (${replicas} Ready replicas)`);
+    await api.waitDeploymentReady(d.metadata!.name!, replicas, d.metadata?.namespace ?? 'default', left());
   }
   // kube-system's DNS pod comes from the control plane itself.
+  status('deployment kube-system/coredns');
   await api.waitDeploymentReady('coredns', 1, 'kube-system', left());
   for (const p of manifests.filter((m): m is Pod => m.kind === 'Pod')) {
+    status(`pod ${p.metadata!.name} to be Ready`);
     await waitFor(`pod ${p.metadata!.name} to be Ready`, left(), async () => (await api.findPods(p.metadata!.name!, p.metadata?.namespace)).some((v) => v.ready) || undefined);
   }
+  const behind = new Set(nodes.map((n) => n.name));
+  const report = () => status(`kube-proxy to program the lab's Services on ${[...behind].join(', ')}`);
+  report();
   await Promise.all(
     nodes.map((n) =>
-      waitFor(`kube-proxy on ${n.name} to program the lab's Services`, left(), async () => proxyCaughtUp(n) || undefined, pollMs),
+      waitFor(`kube-proxy on ${n.name} to program the lab's Services`, left(), async () => proxyCaughtUp(n) || undefined, pollMs)
+        .then(() => { behind.delete(n.name); report(); }),
     ),
   );
 }
