@@ -9,7 +9,7 @@ import type { Registry } from '../registry.ts';
 import { KUBE_VERSION } from '../resources.ts';
 import { rfc3339, type KObj } from '../store.ts';
 import { SERVICE_NAME_LABEL } from './endpointslice.ts';
-import { onKinds, WorkQueue, type Controller, type Log } from './queue.ts';
+import { onKinds, QueueController, type Log } from './queue.ts';
 
 export interface LabNodeInfo {
   name: string;
@@ -218,31 +218,24 @@ export function syncKubernetesEndpoints(registry: Registry, info: ClusterInfo): 
 }
 
 /** Keeps default/kubernetes (Service, Endpoints, EndpointSlice) as the apiserver's own controller does. */
-export class KubernetesServiceController implements Controller {
+export class KubernetesServiceController extends QueueController {
   readonly name = 'kubernetes-service-controller';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
   constructor(
-    private readonly registry: Registry,
+    registry: Registry,
     private readonly info: ClusterInfo,
     log: Log,
   ) {
-    this.queue = new WorkQueue(this.name, () => this.sync(), log);
+    super(registry, log);
   }
 
-  start(): void {
-    this.unsubscribe = onKinds(this.registry.store, ['Service', 'Endpoints', 'EndpointSlice'], (e) => {
+  protected override watch(): () => void {
+    return onKinds(this.registry.store, ['Service', 'Endpoints', 'EndpointSlice'], (e) => {
       if (e.object.metadata.namespace === 'default' && e.object.metadata.name === 'kubernetes') this.queue.add('kubernetes');
     });
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
-  }
-
-  private sync(): void {
+  protected override sync(): void {
     const ip = this.registry.services.ips.nth(1);
     if (!this.registry.tryGet('Service', 'default', 'kubernetes')) this.registry.create('Service', 'default', kubernetesService(this.info, ip));
     syncKubernetesEndpoints(this.registry, this.info);

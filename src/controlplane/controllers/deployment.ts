@@ -5,9 +5,8 @@
 // become Ready) and Recreate follow upstream's rules; status counts pods.
 import type { Deployment as ApiDeployment, Pod as ApiPod } from '../../k8s/objects.ts';
 import { podTemplateHash } from '../naming.ts';
-import type { Registry } from '../registry.ts';
 import { rfc3339, type KObj, type Mutable } from '../store.ts';
-import { keyFor, onKinds, splitKey, WorkQueue, type Controller, type Log } from './queue.ts';
+import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 
 type Deployment = Mutable<ApiDeployment>;
 type Pod = Mutable<ApiPod>;
@@ -45,36 +44,24 @@ function deletionOrder(a: ApiPod, b: ApiPod): number {
   return (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? '');
 }
 
-export class DeploymentController implements Controller {
+export class DeploymentController extends QueueController {
   readonly name = 'deployment-controller';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly log: Log,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.queue = new WorkQueue(this.name, (k) => this.sync(k), log);
-  }
-
-  start(): void {
-    this.unsubscribe = onKinds(this.registry.store, ['Deployment', 'Pod'], (e) => {
+  protected override watch(): () => void {
+    return onKinds(this.registry.store, ['Deployment', 'Pod'], (e) => {
       const o = e.object;
       if (e.kind === 'Deployment') return this.queue.add(keyFor(o.metadata.namespace, o.metadata.name!));
       for (const ref of o.metadata.ownerReferences ?? []) {
         if (ref.kind === 'Deployment' && ref.controller) this.queue.add(keyFor(o.metadata.namespace, ref.name));
       }
     });
+  }
+
+  protected override enqueueExisting(): void {
     for (const d of this.registry.store.list('Deployment').items) this.queue.add(keyFor(d.metadata.namespace, d.metadata.name!));
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
-  }
-
-  private sync(key: string): void {
+  protected override sync(key: string): void {
     const [ns, name] = splitKey(key);
     const d = this.registry.tryGet('Deployment', ns, name) as Deployment | undefined;
     if (!d || d.metadata?.deletionTimestamp) return;

@@ -4,12 +4,11 @@
 // notReadyAddresses; terminating pods are left out (unless
 // publishNotReadyAddresses), as upstream's endpoints controller does.
 import type { K8sNode, Pod, Service } from '../../k8s/objects.ts';
-import type { Registry } from '../registry.ts';
 import type { KObj } from '../store.ts';
 import { mapSelectorMatcher } from '../selectors.ts';
 import { desiredEndpointGroups } from './endpoint-set.ts';
 import { HEADLESS_LABEL } from './endpointslice.ts';
-import { keyFor, onKinds, splitKey, WorkQueue, type Controller, type Log } from './queue.ts';
+import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 
 /** The Endpoints object a Service should have (pure). */
 export function desiredEndpoints(svc: Service, pods: Pod[], nodes: K8sNode[]): KObj {
@@ -42,21 +41,12 @@ export function desiredEndpoints(svc: Service, pods: Pod[], nodes: K8sNode[]): K
   };
 }
 
-export class EndpointsController implements Controller {
+export class EndpointsController extends QueueController {
   readonly name = 'endpoints-controller';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    log: Log,
-  ) {
-    this.queue = new WorkQueue(this.name, (k) => this.sync(k), log);
-  }
-
-  start(): void {
+  protected override watch(): () => void {
     const store = this.registry.store;
-    this.unsubscribe = onKinds(store, ['Service', 'Pod'], (e) => {
+    return onKinds(store, ['Service', 'Pod'], (e) => {
       const o = e.object;
       if (e.kind === 'Service') return this.queue.add(keyFor(o.metadata.namespace, o.metadata.name!));
       for (const s of store.list('Service', o.metadata.namespace).items) {
@@ -64,15 +54,13 @@ export class EndpointsController implements Controller {
         if (sel(o.metadata.labels) || (e.prev && sel(e.prev.metadata.labels))) this.queue.add(keyFor(s.metadata.namespace, s.metadata.name!));
       }
     });
-    for (const s of store.list('Service').items) this.queue.add(keyFor(s.metadata.namespace, s.metadata.name!));
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
+  protected override enqueueExisting(): void {
+    for (const s of this.registry.store.list('Service').items) this.queue.add(keyFor(s.metadata.namespace, s.metadata.name!));
   }
 
-  private sync(key: string): void {
+  protected override sync(key: string): void {
     const [ns, name] = splitKey(key);
     const svc = this.registry.tryGet('Service', ns, name) as Service | undefined;
     const cur = this.registry.tryGet('Endpoints', ns, name);

@@ -6,11 +6,10 @@
 // made; a Service with no endpoints keeps one empty placeholder slice.
 import type { K8sNode, Pod, Service as ApiService } from '../../k8s/objects.ts';
 import type { EndpointSlice as ApiSlice } from 'kubernetes-types/discovery/v1.js';
-import type { Registry } from '../registry.ts';
 import { rfc3339, type KObj, type Mutable } from '../store.ts';
 import { mapSelectorMatcher } from '../selectors.ts';
 import { desiredEndpointGroups, portsKey, type SliceEndpoint, type SlicePort } from './endpoint-set.ts';
-import { keyFor, onKinds, splitKey, WorkQueue, type Controller, type Log } from './queue.ts';
+import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 
 type Service = Mutable<ApiService>;
 type EndpointSlice = Mutable<ApiSlice>;
@@ -123,22 +122,12 @@ export function planSlices(svc: Service, existing: EndpointSlice[], pods: Pod[],
   return plan;
 }
 
-export class EndpointSliceController implements Controller {
+export class EndpointSliceController extends QueueController {
   readonly name = 'endpointslice-controller';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly log: Log,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.queue = new WorkQueue(this.name, (k) => this.sync(k), log);
-  }
-
-  start(): void {
+  protected override watch(): () => void {
     const store = this.registry.store;
-    this.unsubscribe = onKinds(store, ['Service', 'Pod', 'EndpointSlice', 'Node'], (e) => {
+    return onKinds(store, ['Service', 'Pod', 'EndpointSlice', 'Node'], (e) => {
       const o = e.object;
       if (e.kind === 'Service') this.queue.add(keyFor(o.metadata.namespace, o.metadata.name!));
       else if (e.kind === 'EndpointSlice') {
@@ -151,22 +140,17 @@ export class EndpointSliceController implements Controller {
         }
       } else if (e.kind === 'Node') {
         const zone = (n?: KObj) => n?.metadata.labels?.['topology.kubernetes.io/zone'];
-        if (zone(e.object) !== zone(e.prev)) this.enqueueAll();
+        if (zone(e.object) !== zone(e.prev)) this.enqueueExisting();
       }
     });
-    this.enqueueAll();
   }
 
-  private enqueueAll(): void {
+  /** Every Service: at start, and when a node's zone changes (it is in every slice's endpoints). */
+  protected override enqueueExisting(): void {
     for (const s of this.registry.store.list('Service').items) this.queue.add(keyFor(s.metadata.namespace, s.metadata.name!));
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
-  }
-
-  private sync(key: string): void {
+  protected override sync(key: string): void {
     const [ns, name] = splitKey(key);
     const store = this.registry.store;
     const existing = (store.list('EndpointSlice', ns).items as EndpointSlice[]).filter(

@@ -1,36 +1,25 @@
 // The garbage collector, background propagation only: when an owner is gone,
 // objects whose ownerReferences name its uid are deleted (a Deployment's pods,
 // a Service's EndpointSlices), pods gracefully as any delete would.
-import type { Registry } from '../registry.ts';
 import type { KObj } from '../store.ts';
-import { WorkQueue, type Controller, type Log } from './queue.ts';
+import { QueueController } from './queue.ts';
 
-export class GarbageCollector implements Controller {
+export class GarbageCollector extends QueueController {
   readonly name = 'garbage-collector';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly log: Log,
-  ) {
-    this.queue = new WorkQueue(this.name, () => this.sweep(), log);
-  }
-
-  start(): void {
-    this.unsubscribe = this.registry.store.onAnyChange((e) => {
+  protected override watch(): () => void {
+    return this.registry.store.onAnyChange((e) => {
       if (e.type === 'DELETED') this.queue.add('sweep');
     });
+  }
+
+  protected override enqueueExisting(): void {
     // After a restart, owners may have gone while we were down.
     this.queue.add('sweep');
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
-  }
-
-  private sweep(): void {
+  /** One key ("sweep"): every pass looks at every object. */
+  protected override sync(): void {
     const store = this.registry.store;
     const alive = new Set<string>();
     const all: [string, KObj][] = [];

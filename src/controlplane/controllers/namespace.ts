@@ -1,37 +1,25 @@
 // The namespace controller: a namespace being deleted (phase Terminating) has
 // its contents deleted (pods gracefully) and goes itself once nothing is left.
-import type { Registry } from '../registry.ts';
 import { API_RESOURCES } from '../resources.ts';
-import { onKinds, WorkQueue, type Controller, type Log } from './queue.ts';
+import { onKinds, QueueController } from './queue.ts';
 
 const NAMESPACED = API_RESOURCES.filter((r) => r.namespaced).map((r) => r.kind);
 
-export class NamespaceController implements Controller {
+export class NamespaceController extends QueueController {
   readonly name = 'namespace-controller';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly log: Log,
-  ) {
-    this.queue = new WorkQueue(this.name, (k) => this.sync(k), log);
-  }
-
-  start(): void {
-    this.unsubscribe = onKinds(this.registry.store, ['Namespace', ...NAMESPACED], (e) => {
+  protected override watch(): () => void {
+    return onKinds(this.registry.store, ['Namespace', ...NAMESPACED], (e) => {
       const ns = e.kind === 'Namespace' ? e.object.metadata.name! : e.object.metadata.namespace;
       if (ns && (e.kind === 'Namespace' || e.type === 'DELETED')) this.queue.add(ns);
     });
+  }
+
+  protected override enqueueExisting(): void {
     for (const ns of this.registry.store.list('Namespace').items) if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
   }
 
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
-  }
-
-  private sync(name: string): void {
+  protected override sync(name: string): void {
     const ns = this.registry.tryGet('Namespace', undefined, name);
     if (!ns?.metadata.deletionTimestamp) return;
     let left = 0;

@@ -1,6 +1,7 @@
 // A controller's work queue (client-go's workqueue, reduced): keys are
 // deduplicated, processed on the next turn of the event loop so a burst of
 // changes costs one sync, and a failed sync is retried with backoff.
+import type { Registry } from '../registry.ts';
 import type { Store, StoreEvent } from '../store.ts';
 
 export type Log = (line: string) => void;
@@ -83,4 +84,45 @@ export interface Controller {
   readonly name: string;
   start(): void;
   stop(): void;
+}
+
+/**
+ * A controller of the registry's objects whose syncs run from one WorkQueue fed by
+ * store events: subclasses say what they watch, what is already waiting at start,
+ * and what a sync does.
+ */
+export abstract class QueueController implements Controller {
+  abstract readonly name: string;
+  private workQueue?: WorkQueue;
+  private unsubscribe?: () => void;
+
+  constructor(
+    protected readonly registry: Registry,
+    protected readonly log: Log,
+    /** The clock status timestamps come from (tests pass a fixed one). */
+    protected readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Made on first use: a subclass's `name` is only set once this constructor has run. */
+  protected get queue(): WorkQueue {
+    return (this.workQueue ??= new WorkQueue(this.name, (key) => this.sync(key), this.log));
+  }
+
+  /** Subscribes to the events that enqueue keys; returns the unsubscribe function. */
+  protected abstract watch(): () => void;
+
+  /** Enqueues the work already waiting at start (also after a restart). */
+  protected enqueueExisting(): void {}
+
+  protected abstract sync(key: string): void;
+
+  start(): void {
+    this.unsubscribe = this.watch();
+    this.enqueueExisting();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.queue.stop();
+  }
 }

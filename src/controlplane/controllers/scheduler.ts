@@ -4,9 +4,8 @@
 // the fewest pods, ties broken by name. A pod with spec.nodeName set is left
 // alone, as upstream's scheduler leaves it to the kubelet.
 import type { K8sNode, Pod } from '../../k8s/objects.ts';
-import type { Registry } from '../registry.ts';
 import { rfc3339, type KObj } from '../store.ts';
-import { keyFor, onKinds, splitKey, WorkQueue, type Controller, type Log } from './queue.ts';
+import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 
 const isTerminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
@@ -50,36 +49,26 @@ export function choosePlacement(pod: Pod, nodes: K8sNode[], pods: Pod[]): Placem
   return { node: fits[0].metadata!.name! };
 }
 
-export class Scheduler implements Controller {
+export class Scheduler extends QueueController {
   readonly name = 'scheduler';
-  private readonly queue: WorkQueue;
-  private unsubscribe?: () => void;
 
-  constructor(
-    private readonly registry: Registry,
-    private readonly log: Log,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.queue = new WorkQueue(this.name, (k) => this.sync(k), log);
-  }
-
-  start(): void {
-    this.unsubscribe = onKinds(this.registry.store, ['Pod', 'Node'], (e) => {
-      if (e.kind === 'Node') this.enqueuePending();
+  protected override watch(): () => void {
+    return onKinds(this.registry.store, ['Pod', 'Node'], (e) => {
+      if (e.kind === 'Node') this.enqueueExisting();
       else if (e.type !== 'DELETED' && !e.object.spec?.nodeName) this.queue.add(keyFor(e.object.metadata.namespace, e.object.metadata.name!));
       // A pod leaving a node frees room that an unschedulable pod may be waiting for.
-      else if (e.type === 'DELETED') this.enqueuePending();
+      else if (e.type === 'DELETED') this.enqueueExisting();
     });
-    this.enqueuePending();
   }
 
-  private enqueuePending(): void {
+  /** Every pending pod: at start, and whenever room may have appeared. */
+  protected override enqueueExisting(): void {
     for (const p of this.registry.store.list('Pod').items) {
       if (!p.spec?.nodeName && !p.metadata.deletionTimestamp) this.queue.add(keyFor(p.metadata.namespace, p.metadata.name!));
     }
   }
 
-  private sync(key: string): void {
+  protected override sync(key: string): void {
     const [ns, name] = splitKey(key);
     const pod = this.registry.tryGet('Pod', ns, name) as Pod | undefined;
     if (!pod || pod.spec?.nodeName || pod.metadata?.deletionTimestamp) return;
@@ -100,10 +89,5 @@ export class Scheduler implements Controller {
         conditions: [...others, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: placement.reason, lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) }],
       };
     }, { subresource: 'status' });
-  }
-
-  stop(): void {
-    this.unsubscribe?.();
-    this.queue.stop();
   }
 }
