@@ -11,7 +11,7 @@ import { cidrContains, ipFamily, normalizeIP, parseCidr } from '../util/cidr.ts'
 import { AllocationError, type ClusterIPAllocator, type NodePortAllocator } from './allocators.ts';
 import { field, internalError, invalid, type FieldError, type GoValue } from './status.ts';
 import { resourceFor } from './resources.ts';
-import { dns1123LabelError } from '../lab/names.ts';
+import { dns1123LabelError, portNameErrors } from '../lab/names.ts';
 
 /** An allocation in progress: commit keeps it (and performs deferred releases), revert undoes it. */
 export interface Txn {
@@ -139,17 +139,6 @@ function dropTypeDependentFields(svc: Service, old: Service): void {
   if (externallyAccessible(old) && !externallyAccessible(svc) && spec.externalTrafficPolicy === o.externalTrafficPolicy) {
     delete spec.externalTrafficPolicy;
   }
-}
-
-// IANA service names for named target ports (apimachinery IsValidPortName).
-function portNameErrors(name: string): string[] {
-  const errs: string[] = [];
-  if (name.length > 15) errs.push('must be no more than 15 characters');
-  if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
-  if (name.includes('--')) errs.push('must not contain consecutive hyphens');
-  if (/^-|-$/.test(name)) errs.push('must not begin or end with a hyphen');
-  return errs;
 }
 
 const validPort = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;

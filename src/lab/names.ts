@@ -45,6 +45,20 @@ export function dns1035LabelError(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * IsValidPortName: a named port is an IANA_SVC_NAME. Every problem, in upstream's
+ * order (a Service's targetPort and kubectl's `--tcp port:name` report them all).
+ */
+export function portNameErrors(name: string): string[] {
+  const errs: string[] = [];
+  if (name.length > 15) errs.push(maxLen(15));
+  if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
+  if (name.includes('--')) errs.push('must not contain consecutive hyphens');
+  if (/^-|-$/.test(name)) errs.push('must not begin or end with a hyphen');
+  return errs;
+}
+
 /** kubectl's field error wording: `Invalid value: "Db_1": <reason>`. */
 export function invalidValue(value: unknown, reason: string): string {
   return `Invalid value: ${JSON.stringify(value)}: ${reason}`;

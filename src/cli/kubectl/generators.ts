@@ -5,6 +5,7 @@
 // Service and Deployment a learner gets from kubectl — and the same
 // `--dry-run=client -o yaml`. Pure: no API calls; errors carry kubectl's words.
 import type { Container, Deployment, KubeObject, Pod, Service, ServicePort } from '../../k8s/objects.ts';
+import { portNameErrors } from '../../lab/names.ts';
 
 /** A client-side error kubectl prints as "error: <message>" (exit 1). */
 export class KubectlError extends Error {
@@ -191,17 +192,6 @@ export function parseTcpPort(spec: string): { port: number; targetPort: number |
   const errs = portNameErrors(target);
   if (errs.length) throw new KubectlError(errs.join(','));
   return { port, targetPort: target };
-}
-
-// validation.IsValidPortName (an IANA_SVC_NAME).
-function portNameErrors(name: string): string[] {
-  const errs: string[] = [];
-  if (name.length > 15) errs.push('must be no more than 15 characters');
-  if (!/^[-a-z0-9]+$/.test(name)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
-  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
-  if (name.includes('--')) errs.push('must not contain consecutive hyphens');
-  if (/^-|-$/.test(name)) errs.push('must not begin or end with a hyphen');
-  return errs;
 }
 
 export interface CreateServiceOptions {
