@@ -7,15 +7,14 @@ import type { ProxyMetrics } from '../metrics.ts';
 import { run } from '../../util/exec.ts';
 import { renderIptables } from './render.ts';
 import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES } from './jumps.ts';
-import { deleteJumpRules, ensureJumpRules, jumpRuleArgs, type CommandRunner, type JumpRule } from '../jump-rules.ts';
-import { chainNames, findChain, normalizeRule, parseIptablesSave, type SavedDump } from './save-parse.ts';
+import { deleteJumpRules, ensureJumpRules, iptablesBinaries, jumpsMissingFrom, type CommandRunner } from '../jump-rules.ts';
+import { chainNames, parseIptablesSave, type SavedDump } from './save-parse.ts';
 
 export type IptablesFlavor = 'nft' | 'legacy';
 
 /** The binaries of one iptables backend (Debian ships both; `iptables` is the nft one by default). */
 export function iptablesTools(flavor: IptablesFlavor) {
-  const suffix = flavor === 'legacy' ? '-legacy' : '-nft';
-  return { iptables: `iptables${suffix}`, restore: `iptables${suffix}-restore`, save: `iptables${suffix}-save` };
+  return iptablesBinaries(flavor === 'legacy' ? 'legacy' : 'nft');
 }
 
 /** The proxy runs inside its node: commands run right here unless a test points them elsewhere. */
@@ -122,16 +121,9 @@ export class IptablesBackend implements ProxyBackend {
   /** With `dump` (the tables as they are now), jumps found in it are left alone without a command. */
   private async ensureJumps(dump?: SavedDump): Promise<void> {
     const all = [...JUMP_RULES, ...(this.settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])];
-    const rules = dump ? all.filter((rule) => !hasJumpRule(dump, rule)) : all;
+    const rules = dump ? jumpsMissingFrom(dump, all) : all;
     // A jump needs its target chain to exist before the first restore creates it.
     for (const rule of rules) await this.ensureChain(rule.table, rule.to);
     await ensureJumpRules(this.node, rules, this.tools);
   }
-}
-
-/** The jump is in the dump (compared as normalised rules, the way `iptables -C` compares). */
-function hasJumpRule(dump: SavedDump, rule: JumpRule): boolean {
-  const want = normalizeRule(['-A', rule.from, ...jumpRuleArgs(rule)]);
-  const from = findChain(dump, rule.table, rule.from);
-  return findChain(dump, rule.table, rule.to) !== undefined && (from?.rules.some((r) => normalizeRule(r.raw) === want) ?? false);
 }

@@ -3,7 +3,8 @@
 // rules reference them), then iptables, kube-ipvs0 addresses, the IPVS table,
 // and address removals last, the order upstream syncProxyRules uses.
 import { EnvironmentError } from '../../util/errors.ts';
-import { deleteJumpRules, ensureJumpRules, iptablesBinaries, type CommandRunner, type IptablesBinaries } from '../jump-rules.ts';
+import { deleteJumpRules, ensureJumpRules, iptablesBinaries, jumpsMissingFrom, type CommandRunner, type IptablesBinaries } from '../jump-rules.ts';
+import { parseIptablesSave } from '../iptables/save-parse.ts';
 import { diffIpvs, type IpvsKernelState, type IpvsPlan } from './diff.ts';
 import { IPSET_INFO } from './ipsets.ts';
 import { IPVS_FILTER_CHAINS, IPVS_JUMPS, IPVS_NAT_CHAINS } from './iptables.ts';
@@ -17,6 +18,10 @@ export interface IpvsApplyOptions extends IpvsKernelOptions {
   setup?: boolean;
   /** iptables binaries (nft or legacy backend); default `iptables`. */
   bin?: IptablesBinaries;
+  /** setup without the kernel check (the caller's setup made it already). */
+  kernelChecked?: boolean;
+  /** Skip the iptables restore and jump check (the caller knows the payload is what it wrote moments ago). */
+  skipIptables?: boolean;
 }
 
 export async function readIpvsKernelState(node: CommandRunner): Promise<IpvsKernelState> {
@@ -28,6 +33,7 @@ export async function readIpvsKernelState(node: CommandRunner): Promise<IpvsKern
     virtualServers: parseIpvsadmList(list.stdout),
     ipsets: parseIpsetSave(sets.stdout),
     dummyAddresses: addrs.code === 0 ? parseDeviceAddresses(addrs.stdout) : [],
+    dummyPresent: addrs.code === 0,
   };
 }
 
@@ -46,26 +52,30 @@ export async function writeSysctls(node: CommandRunner, sysctls: Record<string, 
 
 /** The ipset and iptables half of a sync (no IPVS needed, so it also runs on kernels without ip_vs). */
 export async function applyIpsetsAndIptables(
-  node: CommandRunner, desired: IpvsRuleset, plan: Pick<IpvsPlan, 'ipset'>, bin = iptablesBinaries(),
+  node: CommandRunner, desired: IpvsRuleset, plan: Pick<IpvsPlan, 'ipset'>, bin = iptablesBinaries(), writeIptables = true,
 ): Promise<void> {
   const where = node.name;
   if (plan.ipset.length) await node.exec(['ipset', 'restore', '-exist'], { input: plan.ipset.join('\n') + '\n', where });
+  if (!writeIptables) return;
   await node.exec([bin.restore, '-w', '--noflush', '--counters'], { input: desired.iptables, where });
-  await ensureJumpRules(node, desired.jumps, bin);
+  // The restore made every target chain; one save tells which jumps to them are missing.
+  const saved = await node.exec([bin.save], { where });
+  await ensureJumpRules(node, jumpsMissingFrom(parseIptablesSave(saved.stdout), desired.jumps), bin);
 }
 
 export async function applyIpvs(node: CommandRunner, desired: IpvsRuleset, opts: IpvsApplyOptions = {}): Promise<IpvsPlan> {
   const where = node.name;
   if (opts.setup) {
-    await requireIpvsKernel(node, opts);
+    if (!opts.kernelChecked) await requireIpvsKernel(node, opts);
     await writeSysctls(node, desired.sysctls);
   }
-  await ensureDummyDevice(node);
-  const plan = diffIpvs(await readIpvsKernelState(node), desired);
+  const current = await readIpvsKernelState(node);
+  if (!current.dummyPresent) await ensureDummyDevice(node);
+  const plan = diffIpvs(current, desired);
   if (plan.conflicts.length) {
     throw new EnvironmentError(`cannot program ipsets on ${where}: ${plan.conflicts.join('; ')}`, 'destroy the stale sets (or the node) and sync again');
   }
-  await applyIpsetsAndIptables(node, desired, plan, opts.bin);
+  await applyIpsetsAndIptables(node, desired, plan, opts.bin, !opts.skipIptables);
   const batch = (op: 'add' | 'del', addrs: string[]) => addrs.map((a) => `addr ${op} ${a}/32 dev ${DUMMY_DEVICE}`).join('\n') + '\n';
   if (plan.addrAdd.length) await node.exec(['ip', '-batch', '-'], { input: batch('add', plan.addrAdd), where });
   if (plan.ipvsadm.length) await node.exec(['ipvsadm', '-R'], { input: plan.ipvsadm.join('\n') + '\n', where });

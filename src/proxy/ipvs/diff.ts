@@ -12,6 +12,8 @@ export interface IpvsKernelState {
   virtualServers: VirtualServer[];
   ipsets: IpSet[];
   dummyAddresses: string[];
+  /** kube-ipvs0 exists (its addresses could be listed). */
+  dummyPresent?: boolean;
 }
 
 export interface IpvsPlan {
