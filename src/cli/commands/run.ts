@@ -23,15 +23,17 @@ export interface RunOptions {
 
 /** Brings the lab up if needed, runs its scenario, optionally tears down. */
 export async function runLab(file: string, opts: RunOptions): Promise<ScenarioResult> {
-  const lab: Lab = await loadLab(file, { mode: opts.mode as never });
+  let lab: Lab = await loadLab(file, { mode: opts.mode as never });
   const quiet = opts.output === 'json';
   const progress = new Progress(quiet);
   const rec = await readRecord(lab.name);
+  // A lab already up (say with `svclab up --mode ipvs`) runs in the mode it is in, unless --mode says otherwise.
+  if (rec?.phase === 'up' && !opts.mode && rec.mode !== lab.layout.proxyMode) lab = await loadLab(file, { mode: rec.mode as never });
   let running: RunningLab;
   const driver = await getDriver(rec?.driver ?? opts.driver);
   if (rec?.phase === 'up') {
     if (rec.mode !== lab.layout.proxyMode) {
-      throw new EnvironmentError(`lab ${lab.name} is up in ${rec.mode} mode, not ${lab.layout.proxyMode}`, `run \`svclab down ${lab.name}\` first, or drop --mode`);
+      throw new EnvironmentError(`lab ${lab.name} is up in ${rec.mode} mode, not ${lab.layout.proxyMode}`, `run \`svclab down ${lab.name}\` first, or leave out --mode to run it in ${rec.mode} mode`);
     }
     running = await attachLab(rec, driver);
   } else {
