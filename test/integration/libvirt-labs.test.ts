@@ -1,12 +1,13 @@
-// The ClusterIP database lab end to end on three real VMs (TCG here): `svclab
-// run <copy of labs/clusterip-db.yaml> --driver libvirt --down -o json`, as a
-// user runs it, in iptables mode and then in IPVS mode (the guest kernel has
-// ip_vs; the lab's proxy-rules assertions read `ipvsadm -Ln` and kube-ipvs0).
-// Afterwards nothing of the lab may be left: no domains, volumes, qemu
-// processes, namespaces or files. Prints the phase times of each run.
+// Labs end to end on three real VMs (TCG here): `svclab run <copy of
+// labs/LAB.yaml> --driver libvirt --mode M --down -o json`, as a user runs it:
+// the ClusterIP database lab in iptables and IPVS mode, and the NodePort web
+// lab in IPVS mode (the guest kernel has ip_vs, which this host lacks; the
+// proxy-rules assertions read `ipvsadm -Ln`, `ipset save` and kube-ipvs0 on
+// every node). Afterwards nothing of the lab may be left: no domains, volumes,
+// qemu processes, namespaces or files. Prints the phase times of each run.
 // Needs root, qemu, /dev/net/tun, a built dist/svclab.mjs, and a cached image
-// or debootstrap to build one. SVCLAB_VM_MODES=iptables (comma list) narrows
-// the modes; one lab (3 VMs) at a time, always torn down.
+// or debootstrap to build one. SVCLAB_VM_RUNS=clusterip-db:ipvs,... picks the
+// runs (`none` skips them, loudly); one lab (3 VMs) at a time, always torn down.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,16 +56,19 @@ async function leftovers(lab: string): Promise<string[]> {
   return left;
 }
 
-// Opt-in: on this 2-core CI host under TCG one mode takes ~13 min and the lab does not pass yet
-// (iptables 11/12 before the last network fix, IPVS never finished its scenario), so CI runs the
-// VM boot/agent/teardown test (libvirt-lab.test.ts) and the providers' CRUD, and this only on request.
-const NOT_BY_DEFAULT = 'not run by default: set SVCLAB_VM_MODES=iptables,ipvs (~13 min per mode under TCG here; the full VM lab does not pass in CI yet)';
-const skip = process.env.SVCLAB_VM_MODES ? await whyNot() : NOT_BY_DEFAULT;
-const modes = (process.env.SVCLAB_VM_MODES ?? '').split(',').filter(Boolean);
+const DEFAULT_RUNS = 'clusterip-db:iptables,clusterip-db:ipvs,nodeport-web:ipvs';
+const runs = (process.env.SVCLAB_VM_RUNS ?? DEFAULT_RUNS).split(',').filter((r) => r && r !== 'none').map((r) => {
+  const [lab, mode] = r.split(':');
+  return { lab, mode: mode ?? 'iptables' };
+});
+const skip = runs.length === 0 ? 'SVCLAB_VM_RUNS=none' : await whyNot();
+
+/** What an item of each mode's rule check must mention: proof the rules were read from that mode's kernel tables. */
+const RULES_SEEN: Record<string, string> = { iptables: 'KUBE-SVC-', ipvs: 'on kube-ipvs0', nftables: 'service-', userspace: 'KUBE-PORTALS-' };
 
 if (skip) {
-  console.log(`\n!!!!! SKIP libvirt-clusterip-db: ${skip} !!!!!\n`);
-  test.skip('the ClusterIP database lab on three VMs');
+  console.log(`\n!!!!! SKIP libvirt-labs: ${skip} !!!!!\n`);
+  test.skip('labs on three VMs');
 } else {
   test.before(async () => {
     const t0 = performance.now();
@@ -72,27 +76,27 @@ if (skip) {
     console.log(`  image ${image.cached ? 'reused' : 'built'} in ${((performance.now() - t0) / 1000).toFixed(1)}s: ${image.dir}`);
   });
 
-  for (const mode of modes) {
-    test(`svclab run clusterip-db --driver libvirt --mode ${mode} --down passes and leaves nothing`, async () => {
-      const lab = `vmdb-${mode.slice(0, 3)}-${randomBytes(2).toString('hex')}`;
-      const dir = mkdtempSync(join(tmpdir(), 'svclab-vmdb-'));
+  for (const { lab: source, mode } of runs) {
+    test(`svclab run ${source} --driver libvirt --mode ${mode} --down passes and leaves nothing`, async () => {
+      const lab = `vm-${source.slice(0, 8)}-${mode.slice(0, 3)}-${randomBytes(2).toString('hex')}`;
+      const dir = mkdtempSync(join(tmpdir(), 'svclab-vmlab-'));
       const file = join(dir, `${lab}.yaml`);
-      const text = readFileSync(join(ROOT, 'labs', 'clusterip-db.yaml'), 'utf8');
-      assert.match(text, /^ {2}name: clusterip-db$/m);
-      writeFileSync(file, text.replace(/^ {2}name: clusterip-db$/m, `  name: ${lab}`));
+      const text = readFileSync(join(ROOT, 'labs', `${source}.yaml`), 'utf8');
+      assert.match(text, new RegExp(`^ {2}name: ${source}$`, 'm'));
+      writeFileSync(file, text.replace(new RegExp(`^ {2}name: ${source}$`, 'm'), `  name: ${lab}`));
       const t0 = performance.now();
       try {
         const r = await run(['node', CLI, 'run', file, '--driver', 'libvirt', '--mode', mode, '--down', '-o', 'json'], {
           allowFailure: true, timeoutMs: 30 * 60_000,
         });
         const wall = ((performance.now() - t0) / 1000).toFixed(1);
-        let result: { passed: number; failed: number; skipped: number; seconds: number; setupSeconds?: number; phases?: { phase: string; seconds: number }[]; items: { name?: string; status?: string; message?: string }[] } | undefined;
+        let result: { passed: number; failed: number; skipped: number; seconds: number; setupSeconds?: number; phases?: { phase: string; seconds: number }[]; items: { name?: string; status?: string; message?: string; kind?: string }[] } | undefined;
         try {
           result = JSON.parse(r.stdout);
         } catch {
           /* reported below */
         }
-        console.log(`  [${mode}] exit ${r.code}, ${wall}s wall; setup ${result?.setupSeconds?.toFixed(1)}s, scenario ${result?.seconds?.toFixed(1)}s`);
+        console.log(`  [${source} ${mode}] exit ${r.code}, ${wall}s wall; setup ${result?.setupSeconds?.toFixed(1)}s, scenario ${result?.seconds?.toFixed(1)}s, ${result?.passed} passed, ${result?.failed} failed, ${result?.skipped} skipped`);
         for (const p of result?.phases ?? []) console.log(`    ${p.seconds.toFixed(1).padStart(6)}s  ${p.phase}`);
         if (!result || result.failed || r.code !== 0) {
           console.log(r.stderr.slice(-4000));
@@ -101,6 +105,7 @@ if (skip) {
         assert.ok(result, `run printed JSON (exit ${r.code}): ${r.stderr.slice(-2000)}`);
         assert.is(result!.failed, 0, 'no assertion failed');
         assert.ok(result!.passed > 0, 'some assertions ran');
+        assert.ok(JSON.stringify(result!.items).includes(RULES_SEEN[mode] ?? '?'), `the rule checks read ${mode} state (${RULES_SEEN[mode]})`);
         assert.is(r.code, 0);
       } finally {
         // --down should have removed it; after a crash this does.
