@@ -1,6 +1,6 @@
 // Labs end to end on three real VMs (TCG here): `svclab run <copy of
 // labs/LAB.yaml> --driver libvirt --mode M --down -o json`, as a user runs it:
-// the ClusterIP database lab in iptables and IPVS mode, and the NodePort web
+// the ClusterIP database lab in iptables and then IPVS mode, and the NodePort web
 // lab in IPVS mode (the guest kernel has ip_vs, which this host lacks; the
 // proxy-rules assertions read `ipvsadm -Ln`, `ipset save` and kube-ipvs0 on
 // every node). Afterwards nothing of the lab may be left: no domains, volumes,
@@ -8,6 +8,8 @@
 // Needs root, qemu, /dev/net/tun, a built dist/svclab.mjs, and a cached image
 // or debootstrap to build one. SVCLAB_VM_RUNS=clusterip-db:ipvs,... picks the
 // runs (`none` skips them, loudly); one lab (3 VMs) at a time, always torn down.
+// The ClusterIP lab switches modes on the same VMs, the path `pulumi up` takes
+// after `pulumi config set svclab:mode ipvs`.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -56,10 +58,12 @@ async function leftovers(lab: string): Promise<string[]> {
   return left;
 }
 
-const DEFAULT_RUNS = 'clusterip-db:iptables,clusterip-db:ipvs,nodeport-web:ipvs';
+// LAB:MODE is one run with --down; LAB:M1>M2 brings the lab up in M1, runs it, switches the
+// same VMs to M2 (`svclab proxy restart`, the lab's manifests applied again) and runs it again.
+const DEFAULT_RUNS = 'clusterip-db:iptables>ipvs,nodeport-web:ipvs';
 const runs = (process.env.SVCLAB_VM_RUNS ?? DEFAULT_RUNS).split(',').filter((r) => r && r !== 'none').map((r) => {
-  const [lab, mode] = r.split(':');
-  return { lab, mode: mode ?? 'iptables' };
+  const [lab, modes] = r.split(':');
+  return { lab, modes: (modes ?? 'iptables').split('>') };
 });
 const skip = runs.length === 0 ? 'SVCLAB_VM_RUNS=none' : await whyNot();
 
@@ -76,39 +80,70 @@ if (skip) {
     console.log(`  image ${image.cached ? 'reused' : 'built'} in ${((performance.now() - t0) / 1000).toFixed(1)}s: ${image.dir}`);
   });
 
-  for (const { lab: source, mode } of runs) {
-    test(`svclab run ${source} --driver libvirt --mode ${mode} --down passes and leaves nothing`, async () => {
-      const lab = `vm-${source.slice(0, 8)}-${mode.slice(0, 3)}-${randomBytes(2).toString('hex')}`;
+  type RunResult = { passed: number; failed: number; skipped: number; seconds: number; setupSeconds?: number; phases?: { phase: string; seconds: number }[]; items: { name?: string; status?: string; message?: string }[] };
+
+  /** `svclab run FILE --mode M -o json` (with --driver libvirt when it brings the lab up); asserts it passed in M. */
+  async function runScenario(source: string, file: string, mode: string, extra: string[]): Promise<void> {
+    const t0 = performance.now();
+    const r = await run(['node', CLI, 'run', file, '--driver', 'libvirt', '--mode', mode, '-o', 'json', ...extra], { allowFailure: true, timeoutMs: 30 * 60_000 });
+    const wall = ((performance.now() - t0) / 1000).toFixed(1);
+    let result: RunResult | undefined;
+    try {
+      result = JSON.parse(r.stdout);
+    } catch {
+      /* reported below */
+    }
+    console.log(`  [${source} ${mode}] exit ${r.code}, ${wall}s wall; setup ${result?.setupSeconds?.toFixed(1)}s, scenario ${result?.seconds?.toFixed(1)}s, ${result?.passed} passed, ${result?.failed} failed, ${result?.skipped} skipped`);
+    for (const p of result?.phases ?? []) console.log(`    ${p.seconds.toFixed(1).padStart(6)}s  ${p.phase}`);
+    if (!result || result.failed || r.code !== 0) {
+      console.log(r.stderr.slice(-4000));
+      for (const it of result?.items ?? []) if (it.status === 'fail') console.log(`    ${JSON.stringify(it).slice(0, 600)}`);
+    }
+    assert.ok(result, `run printed JSON (exit ${r.code}): ${r.stderr.slice(-2000)}`);
+    assert.is(result!.failed, 0, 'no assertion failed');
+    assert.ok(result!.passed > 0, 'some assertions ran');
+    assert.ok(JSON.stringify(result!.items).includes(RULES_SEEN[mode] ?? '?'), `the rule checks read ${mode} state (${RULES_SEEN[mode]})`);
+    assert.is(r.code, 0);
+  }
+
+  async function cli(argv: string[]): Promise<string> {
+    const t0 = performance.now();
+    const r = await run(['node', CLI, ...argv], { allowFailure: true, timeoutMs: 20 * 60_000 });
+    console.log(`  svclab ${argv.join(' ')}: exit ${r.code} in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    assert.is(r.code, 0, `svclab ${argv.join(' ')}: ${r.stderr.slice(-2000)}`);
+    return r.stdout;
+  }
+
+  for (const { lab: source, modes } of runs) {
+    const title = modes.length === 1
+      ? `svclab run ${source} --driver libvirt --mode ${modes[0]} --down passes and leaves nothing`
+      : `${source} on the same VMs in ${modes.join(', then ')} mode (proxy restart + apply, as pulumi up does after a mode change), then nothing left`;
+    test(title, async () => {
+      const lab = `vm-${source.slice(0, 8)}-${modes[0].slice(0, 3)}-${randomBytes(2).toString('hex')}`;
       const dir = mkdtempSync(join(tmpdir(), 'svclab-vmlab-'));
       const file = join(dir, `${lab}.yaml`);
       const text = readFileSync(join(ROOT, 'labs', `${source}.yaml`), 'utf8');
       assert.match(text, new RegExp(`^ {2}name: ${source}$`, 'm'));
       writeFileSync(file, text.replace(new RegExp(`^ {2}name: ${source}$`, 'm'), `  name: ${lab}`));
-      const t0 = performance.now();
       try {
-        const r = await run(['node', CLI, 'run', file, '--driver', 'libvirt', '--mode', mode, '--down', '-o', 'json'], {
-          allowFailure: true, timeoutMs: 30 * 60_000,
-        });
-        const wall = ((performance.now() - t0) / 1000).toFixed(1);
-        let result: { passed: number; failed: number; skipped: number; seconds: number; setupSeconds?: number; phases?: { phase: string; seconds: number }[]; items: { name?: string; status?: string; message?: string; kind?: string }[] } | undefined;
-        try {
-          result = JSON.parse(r.stdout);
-        } catch {
-          /* reported below */
+        if (modes.length === 1) {
+          await runScenario(source, file, modes[0], ['--down']);
+        } else {
+          await runScenario(source, file, modes[0], []);
+          for (const mode of modes.slice(1)) {
+            await cli(['proxy', 'restart', lab, '--mode', mode]);
+            // The scenario changed the workloads (scaled, deleted a Service): the lab file applies them back.
+            await cli(['apply', '-f', file, '--lab', lab]);
+            if (mode !== 'iptables' && mode !== 'userspace') {
+              const nat = await cli(['exec', '--lab', lab, 'node-02', '--', 'iptables-save', '-t', 'nat']);
+              assert.not.match(nat, /KUBE-SVC-|KUBE-SEP-/, `the ${modes[0]} mode's service chains are gone after switching to ${mode}`);
+            }
+            await runScenario(source, file, mode, []);
+          }
+          await cli(['down', lab]);
         }
-        console.log(`  [${source} ${mode}] exit ${r.code}, ${wall}s wall; setup ${result?.setupSeconds?.toFixed(1)}s, scenario ${result?.seconds?.toFixed(1)}s, ${result?.passed} passed, ${result?.failed} failed, ${result?.skipped} skipped`);
-        for (const p of result?.phases ?? []) console.log(`    ${p.seconds.toFixed(1).padStart(6)}s  ${p.phase}`);
-        if (!result || result.failed || r.code !== 0) {
-          console.log(r.stderr.slice(-4000));
-          for (const it of result?.items ?? []) if (it.status === 'fail') console.log(`    ${JSON.stringify(it).slice(0, 600)}`);
-        }
-        assert.ok(result, `run printed JSON (exit ${r.code}): ${r.stderr.slice(-2000)}`);
-        assert.is(result!.failed, 0, 'no assertion failed');
-        assert.ok(result!.passed > 0, 'some assertions ran');
-        assert.ok(JSON.stringify(result!.items).includes(RULES_SEEN[mode] ?? '?'), `the rule checks read ${mode} state (${RULES_SEEN[mode]})`);
-        assert.is(r.code, 0);
       } finally {
-        // --down should have removed it; after a crash this does.
+        // After a failure (or a crash) nothing may stay behind either.
         if (existsSync(`/var/lib/svclab/${lab}`) || (await listNetns()).some((n) => n.startsWith(`svclab-${lab}-`))) {
           await run(['node', CLI, 'down', lab], { allowFailure: true, timeoutMs: 5 * 60_000 });
         }
