@@ -199,6 +199,8 @@ export class LibvirtDriver {
 
   /** Removes the lab's VMs, disks, taps, namespaces and files; also after a half-finished up. */
   async down(lab: string, externalName = 'external'): Promise<string> {
+    const forwarding = Boolean(readForwardRecord(forwardRecordPath(lab)));
+    await this.unforward(lab);
     const vms = await destroyLabVms(lab, this.opts);
     const namespaces = [netnsName(lab, externalName), networkNetnsName(lab)];
     const present = new Set(await listNetns());
@@ -208,6 +210,6 @@ export class LibvirtDriver {
     // As the netns driver does: the whole state directory (VM disks and
     // sockets, the emulator wrapper, logs, and the lifecycle's lab.json) goes.
     rmSync(labStateDir(lab), { recursive: true, force: true });
-    return `removed ${vms.length} VMs, ${nets.length} namespaces${killed ? `, ${killed} stray processes` : ''}`;
+    return `removed ${vms.length} VMs${forwarding ? ', the API forwarder' : ''}, ${nets.length} namespaces${killed ? `, ${killed} stray processes` : ''}`;
   }
 }
