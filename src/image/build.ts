@@ -15,6 +15,8 @@ import { configuredMirror } from './mirror.ts';
 import { buildInitramfs } from './initramfs.ts';
 import { AGENT_SOURCE } from './agent-source.ts';
 import { INIT_SOURCE, INIT_PATH, AGENT_PATH } from './guest-init.ts';
+import { IMAGE_MARIADB_TEMPLATE } from '../workloads/containers.ts';
+import { mariadbInstallArgv } from '../workloads/programs.ts';
 import {
   SUITE, IMAGE_PACKAGES, TRIM_PATHS, TRIM_MODULE_DIRS, INITRAMFS_MODULES, DEFAULT_IMAGE_CACHE, imageKey, imageFiles,
   type ImageFiles,
@@ -120,6 +122,9 @@ export async function buildImage(opts: BuildOptions = {}): Promise<BuiltImage> {
       await run(['chroot', root, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends',
         '-o', 'Dpkg::Options::=--force-confold', '-o', 'Dpkg::Options::=--force-confdef', ...IMAGE_PACKAGES],
       { env, where: 'image chroot', timeoutMs: 30 * 60_000 });
+      // The MariaDB pods' datadir template, made here at native speed instead of in each VM.
+      mkdirSync(join(root, IMAGE_MARIADB_TEMPLATE.slice(1)), { recursive: true });
+      await run(['chroot', root, ...mariadbInstallArgv(IMAGE_MARIADB_TEMPLATE)], { env, where: 'image chroot', timeoutMs: 10 * 60_000 });
     }));
 
     const packages = await listPackages(root);

@@ -48,7 +48,7 @@ export const TRIM_MODULE_DIRS = [
 export const INITRAMFS_MODULES = ['virtio_pci', 'virtio_blk', 'virtio_net', 'virtio_console', 'crc32c_generic', 'ext4', ...BOOT_MODULES];
 
 /** Bump when the build steps change in a way the lists above don't show. */
-const BUILDER_VERSION = 3;
+const BUILDER_VERSION = 4; // 4: MariaDB datadir template baked in
 
 export function imageKey(): string {
   const h = createHash('sha256');

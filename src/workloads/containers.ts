@@ -45,6 +45,13 @@ const exists = (p: string) => stat(p).then(() => true, () => false);
 const templates = new Map<string, Promise<number>>();
 
 /**
+ * A template made at image build time (`svclab image build` runs
+ * mariadb-install-db in the chroot): on a TCG VM the install costs tens of
+ * seconds of emulated CPU on every node that runs a database pod.
+ */
+export const IMAGE_MARIADB_TEMPLATE = '/usr/local/share/svclab/mariadb-datadir';
+
+/**
  * mariadb-install-db takes about a second (several on a busy box) and writes
  * ~20 MB; it runs once per lab into <cacheDir>/mariadb-datadir, and every
  * MariaDB container gets a copy (tens of ms). A restarted container keeps its
@@ -52,9 +59,9 @@ const templates = new Map<string, Promise<number>>();
  * state dir: a lock file lets one of them build while the others wait, and
  * both the build and each copy land by rename, so a crash leaves no half.
  */
-export async function ensureMariadbDatadir(datadir: string, cacheDir: string): Promise<PrepareTimings> {
+export async function ensureMariadbDatadir(datadir: string, cacheDir: string, baked = IMAGE_MARIADB_TEMPLATE): Promise<PrepareTimings> {
   if (await exists(join(datadir, 'mysql'))) return {};
-  const template = join(cacheDir, 'mariadb-datadir');
+  const template = (await exists(join(baked, 'mysql'))) ? baked : join(cacheDir, 'mariadb-datadir');
   let templateMs: number | undefined;
   if (!(await exists(join(template, 'mysql')))) {
     if (!templates.has(template)) templates.set(template, buildTemplateOnce(template).finally(() => templates.delete(template)));

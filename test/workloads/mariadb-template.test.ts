@@ -45,4 +45,21 @@ test('three processes racing for the template: one mariadb-install-db, three dat
   }
 });
 
+test('a template baked into the image is copied and nothing is installed', async () => {
+  const { ensureMariadbDatadir } = await import('../../src/workloads/containers.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'svclab-mdbt-'));
+  try {
+    const baked = join(dir, 'baked');
+    mkdirSync(join(baked, 'mysql'), { recursive: true });
+    writeFileSync(join(baked, 'mysql', 'user.frm'), 'baked');
+    // No mariadb-install-db would run: PATH is not touched, and the cache stays empty.
+    const t = await ensureMariadbDatadir(join(dir, 'pod', 'data'), join(dir, 'cache'), baked);
+    assert.is(t.templateMs, undefined, 'no template was built');
+    assert.is(readFileSync(join(dir, 'pod', 'data', 'mysql', 'user.frm'), 'utf8'), 'baked');
+    assert.not.ok(existsSync(join(dir, 'cache')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();
