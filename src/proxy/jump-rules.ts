@@ -1,9 +1,10 @@
 // Jump rules from the built-in chains (PREROUTING, OUTPUT, INPUT, ...) into a
 // mode's own chains. Upstream installs them one by one with EnsureRule
-// (`iptables -C`, then `-I`/`-A`), never through iptables-restore, because a
-// --noflush restore cannot say "insert unless present" for a chain it does not own.
+// (`iptables -C`, then `-I`/`-A`), because a --noflush restore cannot say
+// "insert unless present"; here one iptables-save says what is missing and one
+// restore adds exactly that (the rules end up the same).
 import type { ExecOptions, ExecResult } from '../util/exec.ts';
-import { findChain, normalizeRule, type SavedDump } from './iptables/save-parse.ts';
+import { findChain, normalizeRule, parseIptablesSave, type SavedDump } from './iptables/save-parse.ts';
 
 export interface JumpRule {
   table: 'nat' | 'filter';
@@ -53,18 +54,39 @@ export function jumpsMissingFrom(dump: SavedDump, jumps: readonly JumpRule[]): J
   });
 }
 
-/** Adds each jump that is not there yet; returns how many were added. */
-export async function ensureJumpRules(node: CommandRunner, jumps: readonly JumpRule[], bin = iptablesBinaries()): Promise<number> {
-  let added = 0;
-  for (const j of jumps) {
-    const args = jumpRuleArgs(j);
-    const check = await node.exec([bin.iptables, '-w', '-t', j.table, '-C', j.from, ...args], { allowFailure: true, where: node.name });
-    if (check.code === 0) continue;
-    const op = j.position === 'prepend' ? ['-I', j.from, '1'] : ['-A', j.from];
-    await node.exec([bin.iptables, '-w', '-t', j.table, ...op, ...args], { where: node.name });
-    added++;
+/** An argument as iptables-restore reads it: quoted when it has blanks or quotes. */
+function restoreArg(a: string): string {
+  return /[\s"']/.test(a) ? `"${a.replace(/(["\\])/g, '\\$1')}"` : a;
+}
+
+/**
+ * Makes the missing chains and jumps with one save and one `--noflush`
+ * restore. A --noflush restore cannot say "insert unless present", so the
+ * save decides what is missing, and only missing chains are declared (a
+ * declared chain is flushed). Upstream runs -N/-C/-I per jump instead: ~36
+ * commands, which took a TCG VM's kube-proxy ~40 s before its first sync.
+ * Returns how many jumps were added.
+ */
+export async function ensureChainsAndJumps(
+  node: CommandRunner, chains: readonly { table: string; chain: string }[], jumps: readonly JumpRule[],
+  bin = iptablesBinaries(), dump?: SavedDump,
+): Promise<number> {
+  const where = node.name;
+  const saved = dump ?? parseIptablesSave((await node.exec([bin.save], { where })).stdout);
+  const wantChains = [...chains, ...jumps.map((j) => ({ table: j.table, chain: j.to }))];
+  const byTable = new Map<string, { chains: Set<string>; rules: string[] }>();
+  const table = (t: string) => byTable.get(t) ?? byTable.set(t, { chains: new Set(), rules: [] }).get(t)!;
+  for (const c of wantChains) if (!findChain(saved, c.table, c.chain)) table(c.table).chains.add(c.chain);
+  const missing = jumpsMissingFrom(saved, jumps);
+  for (const j of missing) {
+    const op = j.position === 'prepend' ? `-I ${j.from} 1` : `-A ${j.from}`;
+    table(j.table).rules.push(`${op} ${jumpRuleArgs(j).map(restoreArg).join(' ')}`);
   }
-  return added;
+  if (byTable.size === 0) return 0;
+  const lines: string[] = [];
+  for (const [t, { chains: cs, rules }] of byTable) lines.push(`*${t}`, ...[...cs].map((c) => `:${c} - [0:0]`), ...rules, 'COMMIT');
+  await node.exec([bin.restore, '-w', '--noflush'], { input: lines.join('\n') + '\n', where });
+  return missing.length;
 }
 
 /** Removes the jumps (cleanup); a missing rule is not an error. */

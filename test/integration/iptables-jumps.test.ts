@@ -1,12 +1,14 @@
 // A full sync in iptables mode checks its jump rules against one iptables-save of
 // every table, so when they are all there it runs exactly two commands (save and
-// restore), and a jump removed behind its back is put back (`-C` then `-I`). Real
-// kernel, a throwaway namespace, both iptables backends.
+// restore), and a jump removed behind its back is put back by one more --noflush
+// restore. Setup is one save and one restore, and leaves the same rules, in the
+// same order, as upstream's -N/-C/-I one by one. Real kernel, a throwaway
+// namespace, both iptables backends.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { throwawayNetns, preconditions } from './helpers/throwaway-netns.ts';
 import { IptablesBackend, iptablesTools, type IptablesFlavor } from '../../src/proxy/iptables/backend.ts';
-import { JUMP_RULES } from '../../src/proxy/iptables/jumps.ts';
+import { JUMP_RULES, KUBELET_JUMP_RULES } from '../../src/proxy/iptables/jumps.ts';
 import { jumpRuleArgs, type CommandRunner } from '../../src/proxy/jump-rules.ts';
 import { ProxyMetrics } from '../../src/proxy/metrics.ts';
 import { buildProxyState, DEFAULT_SETTINGS, type ProxySettings } from '../../src/proxy/model.ts';
@@ -53,6 +55,23 @@ if (skip) {
         const runner = counting(ns);
         const backend = new IptablesBackend(settings, { runner, iptablesBackend: flavor });
         await backend.setup();
+        assert.equal(runner.seen, [tools.save, `${tools.restore} --noflush`], 'setup: one save, one restore');
+        // The same rules, in the same order, as upstream's EnsureChain + EnsureRule(Prepend) one by one.
+        const ours = await ns.exec([tools.save]);
+        const ref = await throwawayNetns(`jmr${flavor[0]}`);
+        try {
+          for (const t of ['mangle', 'nat', 'filter']) await ref.exec([tools.iptables, '-w', '-t', t, '-N', 'KUBE-PROXY-CANARY']);
+          for (const j of [...JUMP_RULES, ...(settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])]) {
+            await ref.exec([tools.iptables, '-w', '-t', j.table, '-N', j.to], { allowFailure: true });
+            await ref.exec([tools.iptables, '-w', '-t', j.table, '-I', j.from, '1', ...jumpRuleArgs(j)]);
+          }
+          const strip = (s: string) => s.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '')).sort().join('\n');
+          const byChain = (s: string) => s.split('\n').filter((l) => l.startsWith('-A ')).join('\n');
+          assert.is(strip(ours.stdout), strip((await ref.exec([tools.save])).stdout));
+          assert.is(byChain(ours.stdout), byChain((await ref.exec([tools.save])).stdout), 'rule order within each chain');
+        } finally {
+          await ref.destroy();
+        }
 
         runner.seen.length = 0;
         await backend.sync(state, undefined, new ProxyMetrics());
@@ -63,13 +82,7 @@ if (skip) {
         await ns.exec([tools.iptables, '-w', '-t', 'nat', '-D', 'OUTPUT', ...jumpRuleArgs(jump)]);
         runner.seen.length = 0;
         await backend.sync(state, undefined, new ProxyMetrics());
-        assert.equal(runner.seen, [
-          tools.save,
-          `${tools.iptables} -t nat -N`,
-          `${tools.iptables} -t nat -C`,
-          `${tools.iptables} -t nat -I`,
-          `${tools.restore} --noflush --counters`,
-        ]);
+        assert.equal(runner.seen, [tools.save, `${tools.restore} --noflush`, `${tools.restore} --noflush --counters`]);
         const check = await ns.exec([tools.iptables, '-w', '-t', 'nat', '-C', 'OUTPUT', ...jumpRuleArgs(jump)], { allowFailure: true });
         assert.is(check.code, 0, 'the jump is back');
         const outputRules = (await ns.exec([tools.iptables, '-w', '-t', 'nat', '-S', 'OUTPUT'])).stdout.trim().split('\n');

@@ -7,7 +7,7 @@ import type { ProxyMetrics } from '../metrics.ts';
 import { run } from '../../util/exec.ts';
 import { renderIptables } from './render.ts';
 import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES } from './jumps.ts';
-import { deleteJumpRules, ensureJumpRules, iptablesBinaries, jumpsMissingFrom, type CommandRunner } from '../jump-rules.ts';
+import { deleteJumpRules, ensureChainsAndJumps, iptablesBinaries, type CommandRunner } from '../jump-rules.ts';
 import { chainNames, parseIptablesSave, type SavedDump } from './save-parse.ts';
 
 export type IptablesFlavor = 'nft' | 'legacy';
@@ -44,7 +44,6 @@ export class IptablesBackend implements ProxyBackend {
   private readonly canaryIntervalMs: number;
 
   async setup(): Promise<void> {
-    for (const table of CANARY_TABLES) await this.ensureChain(table, CANARY_CHAIN);
     await this.ensureJumps();
   }
 
@@ -113,17 +112,10 @@ export class IptablesBackend implements ProxyBackend {
     if (lines.length) await this.node.exec([this.tools.restore, '-w', '--noflush'], { input: lines.join('\n') + '\n', allowFailure: true });
   }
 
-  private async ensureChain(table: string, chain: string): Promise<void> {
-    const r = await this.node.exec([this.tools.iptables, '-w', '-t', table, '-N', chain], { allowFailure: true });
-    if (r.code !== 0 && !/exists/i.test(r.stderr)) throw new Error(`iptables -t ${table} -N ${chain}: ${r.stderr.trim()}`);
-  }
-
-  /** With `dump` (the tables as they are now), jumps found in it are left alone without a command. */
+  /** The canary chains, the jumps and their target chains: what is missing, from one save (or `dump`) and one restore. */
   private async ensureJumps(dump?: SavedDump): Promise<void> {
-    const all = [...JUMP_RULES, ...(this.settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])];
-    const rules = dump ? jumpsMissingFrom(dump, all) : all;
-    // A jump needs its target chain to exist before the first restore creates it.
-    for (const rule of rules) await this.ensureChain(rule.table, rule.to);
-    await ensureJumpRules(this.node, rules, this.tools);
+    const jumps = [...JUMP_RULES, ...(this.settings.localhostNodePorts ? KUBELET_JUMP_RULES : [])];
+    const canaries = CANARY_TABLES.map((table) => ({ table, chain: CANARY_CHAIN }));
+    await ensureChainsAndJumps(this.node, canaries, jumps, this.tools, dump);
   }
 }

@@ -3,8 +3,7 @@
 // rules reference them), then iptables, kube-ipvs0 addresses, the IPVS table,
 // and address removals last, the order upstream syncProxyRules uses.
 import { EnvironmentError } from '../../util/errors.ts';
-import { deleteJumpRules, ensureJumpRules, iptablesBinaries, jumpsMissingFrom, type CommandRunner, type IptablesBinaries } from '../jump-rules.ts';
-import { parseIptablesSave } from '../iptables/save-parse.ts';
+import { deleteJumpRules, ensureChainsAndJumps, iptablesBinaries, type CommandRunner, type IptablesBinaries } from '../jump-rules.ts';
 import { diffIpvs, type IpvsKernelState, type IpvsPlan } from './diff.ts';
 import { IPSET_INFO } from './ipsets.ts';
 import { IPVS_FILTER_CHAINS, IPVS_JUMPS, IPVS_NAT_CHAINS } from './iptables.ts';
@@ -59,8 +58,7 @@ export async function applyIpsetsAndIptables(
   if (!writeIptables) return;
   await node.exec([bin.restore, '-w', '--noflush', '--counters'], { input: desired.iptables, where });
   // The restore made every target chain; one save tells which jumps to them are missing.
-  const saved = await node.exec([bin.save], { where });
-  await ensureJumpRules(node, jumpsMissingFrom(parseIptablesSave(saved.stdout), desired.jumps), bin);
+  await ensureChainsAndJumps(node, [], desired.jumps, bin);
 }
 
 export async function applyIpvs(node: CommandRunner, desired: IpvsRuleset, opts: IpvsApplyOptions = {}): Promise<IpvsPlan> {

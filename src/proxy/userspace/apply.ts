@@ -1,12 +1,12 @@
 // Applying the userspace portal rules: one --noflush restore rewrites the five
-// chains (listing a chain flushes it), then the jumps from the built-in chains
-// are ensured one by one, as upstream's iptablesInit() did on every sync.
-import { deleteJumpRules, ensureJumpRules, iptablesBinaries, type CommandRunner } from '../jump-rules.ts';
+// chains (listing a chain flushes it), then the missing jumps from the built-in
+// chains are added (upstream's iptablesInit() ensured them on every sync).
+import { deleteJumpRules, ensureChainsAndJumps, iptablesBinaries, type CommandRunner } from '../jump-rules.ts';
 import { USERSPACE_FILTER_CHAINS, USERSPACE_JUMPS, USERSPACE_NAT_CHAINS } from './render.ts';
 
 export async function applyUserspaceRules(node: CommandRunner, restore: string, bin = iptablesBinaries()): Promise<void> {
   await node.exec([bin.restore, '-w', '--noflush'], { input: restore, where: node.name });
-  await ensureJumpRules(node, USERSPACE_JUMPS, bin);
+  await ensureChainsAndJumps(node, [], USERSPACE_JUMPS, bin);
 }
 
 /** Upstream CleanupLeftovers for the userspace proxier: jumps first, then flush and delete the chains. */
