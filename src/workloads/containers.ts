@@ -3,7 +3,7 @@
 // stop it. A container is one process (and its process group), not an image.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../util/exec.ts';
@@ -70,7 +70,9 @@ export async function ensureMariadbDatadir(datadir: string, cacheDir: string, ba
   const t0 = Date.now();
   const tmp = `${datadir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  await cp(template, tmp, { recursive: true });
+  // coreutils, not fs.cp: Node's recursive copy of the ~200 files took 16 s on a TCG VM, cp -a 0.7 s.
+  await mkdir(dirname(tmp), { recursive: true });
+  await run(['cp', '-a', template, tmp], { where: 'mariadb datadir copy' });
   await rm(datadir, { recursive: true, force: true });
   await rename(tmp, datadir);
   return { templateMs, copyMs: Date.now() - t0 };
