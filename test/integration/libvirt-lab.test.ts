@@ -9,25 +9,14 @@ import * as assert from 'uvu/assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/util/exec.ts';
-import { buildImage, findCachedImage } from '../../src/image/build.ts';
+import { buildImage } from '../../src/image/build.ts';
+import { whyNoVms } from './helpers/vm-preconditions.ts';
 import { LibvirtDriver, type VmLab } from '../../src/cluster/libvirt/driver.ts';
 import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
 import { vmsDir } from '../../src/cluster/libvirt/names.ts';
 import { listNetns } from '../../src/cluster/netns-host.ts';
 
-async function has(tool: string) {
-  return (await run(['sh', '-c', 'command -v "$1"', 'sh', tool], { allowFailure: true })).code === 0;
-}
-
-async function whyNot(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (!(await has('qemu-system-x86_64')) || !(await has('qemu-img'))) return 'qemu is not installed (scripts/setup-vm-host.sh)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  if (!findCachedImage() && !(await has('debootstrap'))) return 'no cached VM image and no debootstrap to build one';
-  return undefined;
-}
-
-const skip = await whyNot();
+const skip = await whyNoVms();
 const lab = `vmt-${randomBytes(2).toString('hex')}`;
 const layout = {
   lab, nodeNetwork: '192.168.49.0/24', gateway: '192.168.49.1',

@@ -17,22 +17,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { run } from '../../src/util/exec.ts';
-import { buildImage, findCachedImage } from '../../src/image/build.ts';
+import { buildImage } from '../../src/image/build.ts';
+import { whyNoVms } from './helpers/vm-preconditions.ts';
 import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
 import { listNetns } from '../../src/cluster/netns-host.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin', 'svclab.js');
 
-async function has(tool: string) {
-  return (await run(['sh', '-c', 'command -v "$1"', 'sh', tool], { allowFailure: true })).code === 0;
-}
-
 async function whyNot(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (!(await has('qemu-system-x86_64')) || !(await has('qemu-img'))) return 'qemu is not installed (scripts/setup-vm-host.sh)';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  if (!findCachedImage() && !(await has('debootstrap'))) return 'no cached VM image and no debootstrap to build one';
+  const missing = await whyNoVms();
+  if (missing) return missing;
   if (!existsSync(join(ROOT, 'dist', 'svclab.mjs'))) return 'dist/svclab.mjs is missing: run `npm run build` first';
   return undefined;
 }
