@@ -1,15 +1,16 @@
 // Labs end to end on three real VMs (TCG here): `svclab run <copy of
 // labs/LAB.yaml> --driver libvirt --mode M --down -o json`, as a user runs it:
 // the ClusterIP database lab in iptables and then IPVS mode, and the NodePort web
-// lab in IPVS mode (the guest kernel has ip_vs, which this host lacks; the
-// proxy-rules assertions read `ipvsadm -Ln`, `ipset save` and kube-ipvs0 on
-// every node). Afterwards nothing of the lab may be left: no domains, volumes,
+// lab in IPVS and then userspace mode (the guest kernel has ip_vs, which this
+// host lacks; the proxy-rules assertions read `ipvsadm -Ln`, `ipset save` and
+// kube-ipvs0 on every node). Afterwards nothing of the lab may be left: no domains, volumes,
 // qemu processes, namespaces or files. Prints the phase times of each run.
 // Needs root, qemu, /dev/net/tun, a built dist/svclab.mjs, and a cached image
 // or debootstrap to build one. SVCLAB_VM_RUNS=clusterip-db:ipvs,... picks the
 // runs (`none` skips them, loudly); one lab (3 VMs) at a time, always torn down.
-// The ClusterIP lab switches modes on the same VMs, the path `pulumi up` takes
-// after `pulumi config set svclab:mode ipvs`.
+// Both labs switch modes on the same VMs, the path `pulumi up` takes after
+// `pulumi config set svclab:mode ipvs`; after each switch the old mode's kernel
+// state must be gone and one connection is traced (`svclab trace`) in the new mode.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,7 +56,7 @@ async function leftovers(lab: string): Promise<string[]> {
 
 // LAB:MODE is one run with --down; LAB:M1>M2 brings the lab up in M1, runs it, switches the
 // same VMs to M2 (`svclab proxy restart`, the lab's manifests applied again) and runs it again.
-const DEFAULT_RUNS = 'clusterip-db:iptables>ipvs,nodeport-web:ipvs';
+const DEFAULT_RUNS = 'clusterip-db:iptables>ipvs,nodeport-web:ipvs>userspace';
 const runs = (process.env.SVCLAB_VM_RUNS ?? DEFAULT_RUNS).split(',').filter((r) => r && r !== 'none').map((r) => {
   const [lab, modes] = r.split(':');
   return { lab, modes: (modes ?? 'iptables').split('>') };
@@ -109,6 +110,36 @@ if (skip) {
     return r.stdout;
   }
 
+  /** After `proxy restart` from `from` to `to`, the old mode's kernel state is gone (as upstream's --cleanup leaves it). */
+  async function assertOldModeGone(lab: string, from: string, to: string): Promise<void> {
+    const onNode = (argv: string[]) => cli(['exec', '--lab', lab, 'node-02', '--', ...argv]);
+    if (from === 'iptables' && to !== 'iptables') {
+      assert.not.match(await onNode(['iptables-save', '-t', 'nat']), /KUBE-SVC-|KUBE-SEP-/, `the iptables mode's service chains are gone after switching to ${to}`);
+    }
+    if (from === 'ipvs' && to !== 'ipvs') {
+      assert.not.match(await onNode(['ipvsadm', '-Ln']), /^TCP|^UDP/m, `no IPVS virtual server is left after switching to ${to}`);
+      assert.not.match(await onNode(['ip', '-o', 'link', 'show']), /kube-ipvs0/, `kube-ipvs0 is gone after switching to ${to}`);
+      assert.not.match(await onNode(['ipset', 'list', '-n']), /KUBE-/, `the IPVS ipsets are gone after switching to ${to}`);
+    }
+  }
+
+  /** `svclab trace` of one real connection in `mode` on the VMs: answered by an endpoint, found where that mode keeps it. */
+  async function assertTraced(lab: string, source: string, mode: string): Promise<void> {
+    const [from, to] = source === 'nodeport-web' ? ['external', 'node-01:30007'] : ['app=client', 'db-service:3306'];
+    const t = JSON.parse(await cli(['trace', '--lab', lab, from, to, '-o', 'json'])) as {
+      mode: string; connection: { ok: boolean }; endpoints: { podName?: string }[];
+      nodes: { ipvs?: { virtual: string; real: string } }[]; answered?: { pod?: string; isEndpoint?: boolean; source: string };
+    };
+    console.log(`    trace ${from} → ${to} (${mode}): answered by ${t.answered?.pod} via ${t.answered?.source}${t.nodes[0]?.ipvs ? `, ipvs ${t.nodes[0].ipvs.virtual} → ${t.nodes[0].ipvs.real}` : ''}`);
+    assert.is(t.mode, mode);
+    assert.ok(t.connection.ok, 'the traced connection succeeded');
+    assert.ok(t.answered?.isEndpoint, `answered by an endpoint: ${JSON.stringify(t.answered)}`);
+    assert.ok(t.endpoints.some((e) => e.podName === t.answered!.pod), `${t.answered?.pod} is one of the Service's endpoints`);
+    const where: Record<string, string> = { ipvs: 'ipvs', userspace: 'userspace proxy' };
+    if (where[mode]) assert.is(t.answered!.source, where[mode], `the answer was found in the ${mode} mode's own state`);
+    if (mode === 'ipvs') assert.ok(t.nodes[0].ipvs, 'the IPVS connection entry is in the trace');
+  }
+
   for (const { lab: source, modes } of runs) {
     const title = modes.length === 1
       ? `svclab run ${source} --driver libvirt --mode ${modes[0]} --down passes and leaves nothing`
@@ -125,14 +156,14 @@ if (skip) {
           await runScenario(source, file, modes[0], ['--down']);
         } else {
           await runScenario(source, file, modes[0], []);
+          let previous = modes[0];
           for (const mode of modes.slice(1)) {
             await cli(['proxy', 'restart', lab, '--mode', mode]);
             // The scenario changed the workloads (scaled, deleted a Service): the lab file applies them back.
             await cli(['apply', '-f', file, '--lab', lab]);
-            if (mode !== 'iptables' && mode !== 'userspace') {
-              const nat = await cli(['exec', '--lab', lab, 'node-02', '--', 'iptables-save', '-t', 'nat']);
-              assert.not.match(nat, /KUBE-SVC-|KUBE-SEP-/, `the ${modes[0]} mode's service chains are gone after switching to ${mode}`);
-            }
+            await assertOldModeGone(lab, previous, mode);
+            previous = mode;
+            await assertTraced(lab, source, mode);
             await runScenario(source, file, mode, []);
           }
           await cli(['down', lab]);
