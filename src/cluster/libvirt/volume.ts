@@ -27,8 +27,12 @@ export function resolveBaseImage(image?: string, cache = DEFAULT_IMAGE_CACHE): B
     const kernel = join(dir, 'vmlinuz');
     const initrd = join(dir, 'initrd.img');
     if (!existsSync(kernel) || !existsSync(initrd)) {
+      // A stock cloud image boots through its own bootloader and lacks the lab's packages and our
+      // agent; installing them at boot would need the internet, which a classroom may not have.
       throw new EnvironmentError(`image ${image}: expected vmlinuz and initrd.img beside it`,
-        'svclab boots the Debian kernel directly; `svclab image build --out DIR` writes all three');
+        'svclab boots the Debian kernel directly with its own initramfs and agent, so a named image must be one ' +
+        '`svclab image build --out DIR` wrote (root.qcow2, vmlinuz, initrd.img: build it once where a Debian mirror ' +
+        'answers, then copy the directory); a stock cloud image such as debian-12-genericcloud lacks the lab\'s packages and the agent');
     }
     return { root: image, format: sniffFormat(image), kernel, initrd };
   }
