@@ -5,9 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync } from 'node:fs';
-import { cannotRun, labCopy, svclab, uniqueLabName } from './helpers/svclab-cli.ts';
-
-interface Item { name: string; type: string; status: string; message: string }
+import { cannotRun, labCopy, passedRun, svclab, uniqueLabName } from './helpers/svclab-cli.ts';
 
 const why = cannotRun();
 const MODES = ['iptables', 'userspace'];
@@ -23,13 +21,7 @@ if (why) {
       const r = await svclab(['run', labCopy('overlapping-cidr.yaml', name), '--mode', mode, '--down', '-o', 'json']);
       const down = await svclab(['down', name]);
       assert.is(down.code, 0);
-      let result: { items: Item[]; failed: number; passed: number };
-      try {
-        result = JSON.parse(r.stdout);
-      } catch {
-        return assert.unreachable(`svclab run exited ${r.code} without a result:\n${r.stderr}`);
-      }
-      assert.is(r.code, 0, JSON.stringify(result.items.filter((i) => i.status === 'fail'), null, 2));
+      const result = passedRun(r);
       const item = (start: string) => result.items.find((i) => i.name.startsWith(start))!;
       // Before the fix: legacy-app's address answered by web-svc's pods, and the rules say why.
       assert.match(item('traffic to legacy-app\'s own IP').message, /^pod legacy-app \(10\.0\.3\.2\):80: 12 http requests answered by web-\S+×\d+, web-\S+×\d+$/);

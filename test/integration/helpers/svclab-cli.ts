@@ -56,3 +56,33 @@ export function cannotRun(): string | undefined {
 export function uniqueLabName(base: string): string {
   return `${base}-${process.pid.toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`.slice(0, 30);
 }
+
+export interface RunItem {
+  name: string;
+  type: string;
+  status: 'pass' | 'fail' | 'skip';
+  message: string;
+}
+
+export interface RunJson {
+  mode: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  items: RunItem[];
+}
+
+/**
+ * The scenario result `svclab run … -o json` printed, checked to have passed:
+ * throws with stderr when there is none, and with the failed items when it exited non-zero.
+ */
+export function passedRun(r: CliResult): RunJson {
+  let result: RunJson;
+  try {
+    result = JSON.parse(r.stdout) as RunJson;
+  } catch {
+    throw new Error(`svclab run exited ${r.code} without a result:\n${r.stderr}`);
+  }
+  if (r.code !== 0) throw new Error(`svclab run exited ${r.code}; failed items: ${JSON.stringify(result.items.filter((i) => i.status === 'fail'), null, 2)}`);
+  return result;
+}
