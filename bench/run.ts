@@ -6,7 +6,8 @@ import { benchSync, checkTargets, syncJSON, syncReport } from './sync.ts';
 import { SYNC_CASES, type SyncCase } from './sync-worker.ts';
 
 const USAGE = `usage: npm run bench -- sync [--json] [--sizes 1000,10000] [--reps 3] [--reps-large 1] [--cases ${SYNC_CASES.join(',')}] [--slow]
-       npm run bench -- modes [--json] [--modes iptables,nftables,userspace] [--rounds 4] [--seconds 3] [--transfers 5]`;
+       npm run bench -- modes [--json] [--modes iptables,nftables,userspace] [--rounds 4] [--seconds 3] [--transfers 5]
+       npm run bench -- compare --against REF [--rounds 1] -- sync [sync flags]   (before = REF, after = this checkout)`;
 
 function list(s: string | undefined, fallback: string[]): string[] {
   return s ? s.split(',').map((x) => x.trim()).filter(Boolean) : fallback;
@@ -14,6 +15,17 @@ function list(s: string | undefined, fallback: string[]): string[] {
 
 async function main(argv: string[]): Promise<number> {
   const [which, ...rest] = argv;
+  if (which === 'compare') {
+    // Everything after `--` is the compared benchmark's own command line.
+    const cut = rest.indexOf('--');
+    const own = cut < 0 ? rest : rest.slice(0, cut);
+    const { values: v } = parseArgs({ args: own, options: { against: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
+    if (!v.against || cut < 0) throw new EnvironmentError('compare needs --against REF and the benchmark after --', USAGE);
+    const { benchCompare } = await import('./compare.ts');
+    const log = (line: string) => process.stderr.write(`# ${line}\n`);
+    process.stdout.write(`${await benchCompare({ against: v.against, rounds: Number(v.rounds), bench: rest.slice(cut + 1), log })}\n`);
+    return 0;
+  }
   const { values } = parseArgs({
     args: rest,
     options: {
