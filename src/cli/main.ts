@@ -4,10 +4,11 @@
 import { Command, CommanderError } from 'commander';
 import { AssertionFailed, CommandError, EnvironmentError, LabFileError, exitCodeFor } from '../util/errors.ts';
 import { paint } from './output.ts';
+import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 
 const program = new Command('svclab')
   .description(
-    'Labs for Kubernetes service networking: three nodes, a real CNI and our own kube-proxy (iptables, nftables, ipvs, userspace), with scenarios that check the real kernel rules and real traffic.',
+    `Labs for Kubernetes service networking: three nodes, a real CNI and our own kube-proxy (${PROXY_MODES.join(', ')}), with scenarios that check the real kernel rules and real traffic.`,
   )
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)')

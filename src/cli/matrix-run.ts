@@ -12,7 +12,8 @@ import { proxyModeError } from '../lifecycle/preflight.ts';
 import { readRecord } from '../lifecycle/state.ts';
 import { LabFileError } from '../util/errors.ts';
 import { runLab, type RunOptions } from './commands/run.ts';
-import { duration, formatMatrix, modesFor, parseModes, type MatrixCell } from './run-matrix.ts';
+import { duration, formatMatrix, modesFor, type MatrixCell } from './run-matrix.ts';
+import { parseProxyModeList } from '../k8s/proxy-mode.ts';
 
 /** The lab files of a directory (YAML documents of kind Lab), sorted; other YAML (exercises, objects) is left out. */
 export async function labFilesIn(dir: string): Promise<string[]> {
@@ -35,7 +36,7 @@ export async function runMatrix(target: string, opts: RunOptions & { modes?: str
   const quiet = opts.output === 'json';
   const files = (await stat(target)).isDirectory() ? await labFilesIn(target) : [target];
   if (!files.length) throw new LabFileError('no lab files (kind: Lab) in this directory', target);
-  const requested = opts.modes ? parseModes(opts.modes) : opts.mode ? [opts.mode] : undefined;
+  const requested = opts.modes ? parseProxyModeList(opts.modes) : opts.mode ? [opts.mode] : undefined;
   // Every file is read and checked before anything is brought up: a typo fails in a second, not after an hour.
   const labs: Lab[] = [];
   for (const f of files) labs.push(await loadLab(f));

@@ -4,16 +4,14 @@
 // then why cells were skipped or broke, then one totals line.
 import { paint } from './output.ts';
 import type { ItemResult, ScenarioResult } from '../scenario/runner.ts';
-import { EnvironmentError } from '../util/errors.ts';
-
-export const MODE_ORDER = ['iptables', 'nftables', 'ipvs', 'userspace'] as const;
+import { PROXY_MODES, type ProxyMode } from '../k8s/proxy-mode.ts';
 
 export type CellStatus = 'passed' | 'failed' | 'skipped' | 'error';
 
 export interface MatrixCell {
   lab: string;
   file: string;
-  mode: string;
+  mode: ProxyMode;
   status: CellStatus;
   /** Why it was skipped, or what kept it from running (error). */
   reason?: string;
@@ -22,18 +20,8 @@ export interface MatrixCell {
   seconds: number;
 }
 
-/** "--modes iptables,nftables" → the list, checked. */
-export function parseModes(text: string): string[] {
-  const modes = text.split(',').map((m) => m.trim()).filter(Boolean);
-  const bad = modes.filter((m) => !(MODE_ORDER as readonly string[]).includes(m));
-  if (!modes.length || bad.length) {
-    throw new EnvironmentError(`--modes ${text}: ${bad.length ? `unknown mode ${bad.join(', ')}` : 'no mode given'}`, `modes: ${MODE_ORDER.join(', ')}`);
-  }
-  return [...new Set(modes)];
-}
-
 /** The modes a lab runs in: the ones asked for, else its proxy.modes, else its proxy.mode. */
-export function modesFor(proxy: { mode?: string; modes?: string[] } | undefined, requested?: string[]): string[] {
+export function modesFor(proxy: { mode?: ProxyMode; modes?: ProxyMode[] } | undefined, requested?: ProxyMode[]): ProxyMode[] {
   if (requested?.length) return requested;
   if (proxy?.modes?.length) return [...new Set(proxy.modes)];
   return [proxy?.mode ?? 'iptables'];
@@ -79,9 +67,7 @@ const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - visible(s).
 /** The matrix as a table, the reasons under it and a totals line. */
 export function formatMatrix(cells: MatrixCell[], totalSeconds?: number): string {
   const labs = [...new Set(cells.map((c) => c.lab))];
-  const modes = MODE_ORDER.filter((m) => cells.some((c) => c.mode === m));
-  const extra = [...new Set(cells.map((c) => c.mode))].filter((m) => !(MODE_ORDER as readonly string[]).includes(m));
-  const cols = [...modes, ...extra];
+  const cols = PROXY_MODES.filter((m) => cells.some((c) => c.mode === m));
   const rows = [['LAB', ...cols.map((m) => m.toUpperCase())], ...labs.map((l) => [l, ...cols.map((m) => cellText(cells.find((c) => c.lab === l && c.mode === m)))])];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i]).length)));
   const lines = rows.map((r, k) => {

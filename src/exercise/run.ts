@@ -5,7 +5,6 @@
 import { getDriver } from '../cluster/drivers.ts';
 import type { Progress } from '../cli/output.ts';
 import { reconfigureLab, type ReconfigureChange } from '../lab/reconfigure.ts';
-import type { ProxyMode } from '../lab/schema.ts';
 import { preflightLab } from '../lifecycle/preflight.ts';
 import { answersDir, rebuildLab, scenarioContext } from '../lifecycle/rebuild.ts';
 import { readRecord } from '../lifecycle/state.ts';
@@ -97,7 +96,7 @@ export async function rebuildExercise(ex: Exercise, change: ReconfigureChange, o
   const running = await attachExercise(ex);
   // Start from the lab as it runs (an earlier rebuild's ranges and mode), not as the file says.
   const { layout, mode } = running.record;
-  const now = reconfigureLab(ex.lab, { cluster: { serviceCIDR: layout.serviceCIDR, podCIDR: layout.podCIDR }, proxy: { mode: mode as ProxyMode } });
+  const now = reconfigureLab(ex.lab, { cluster: { serviceCIDR: layout.serviceCIDR, podCIDR: layout.podCIDR }, proxy: { mode } });
   return (await rebuildLab(now, change, running.driver, opts.progress)).running;
 }
 

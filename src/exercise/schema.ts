@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { oneOf } from '../lab/fields.ts';
 import { dns1123LabelError, invalidValue } from '../lab/names.ts';
-import { AssertSchema, LAB_NAME_MAX, PROXY_MODES, StepSchema } from '../lab/schema.ts';
+import { AssertSchema, LAB_NAME_MAX, StepSchema } from '../lab/schema.ts';
+import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 
 // The exercise's name is its lab's name by default, hence a short DNS label.
 const exerciseName = z.string().superRefine((v, ctx) => {

@@ -2,7 +2,8 @@
 // computed once, so the driver, CNI, control plane, proxy and scenarios all
 // read the same numbers. Pure; assumes validate.ts's cluster checks passed.
 import { cidrOverlap, cidrSize, cidrString, normalizeIP, nthIP, parseCidr, subnet, type Cidr } from '../util/cidr.ts';
-import type { LabSpec, ProxyMode } from './schema.ts';
+import type { LabSpec } from './schema.ts';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
 
 export interface LabLayout {
   name: string;

@@ -6,9 +6,8 @@ import { z } from 'zod';
 import { cidr, duration, ipAddress, oneOf, port } from './fields.ts';
 import { KIND_NAMES, KubeObjectSchema } from './k8s-schema.ts';
 import { dns1123LabelError, invalidValue } from './names.ts';
+import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 
-export const PROXY_MODES = ['iptables', 'nftables', 'ipvs', 'userspace'] as const;
-export type ProxyMode = (typeof PROXY_MODES)[number];
 export const STEPS = ['apply', 'delete', 'scale', 'exec', 'wait', 'answer', 'reconfigure'] as const;
 export const ASSERTS = ['service-ip', 'proxy-rules', 'dns', 'reach', 'unreachable', 'exec', 'source-ip', 'object', 'answer', 'ranges-disjoint'] as const;
 

@@ -6,6 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabNode } from '../cluster/driver.ts';
 import type { Lab } from '../lab/load.ts';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
 import type { Progress } from '../cli/output.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { proxyArgv } from './daemons.ts';
@@ -32,7 +33,7 @@ export async function stopNodeProcess(node: LabNode, pid: number, graceMs = 10_0
  * upstream kube-proxy does when its mode changes), starts it in `mode`, and
  * waits until every proxy has programmed the lab's Services.
  */
-export async function restartProxy(lab: Lab, running: RunningLab, mode: string, progress: Progress): Promise<void> {
+export async function restartProxy(lab: Lab, running: RunningLab, mode: ProxyMode, progress: Progress): Promise<void> {
   const rec = running.record;
   const { nodeBin, bundle } = running.driver.runtime();
   const loadModules = running.driver.name !== 'netns';

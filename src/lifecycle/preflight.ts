@@ -6,6 +6,8 @@ import type { LabDriver } from '../cluster/driver.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { resolveImage } from '../lab/images.ts';
 import type { Deployment, Pod } from '../k8s/objects.ts';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
+import { proxyMode } from '../proxy/modes.ts';
 
 const PROGRAMS: Record<string, { path: string[]; pkg: string }> = {
   mariadb: { path: ['/usr/sbin/mariadbd', '/usr/bin/mariadb-install-db', '/usr/bin/mariadb'], pkg: 'mariadb-server mariadb-client' },
@@ -49,17 +51,9 @@ export async function preflightLab(lab: Lab, driver: LabDriver): Promise<void> {
  * Why this machine cannot run kube-proxy in `mode` with this driver, or
  * undefined if it can (a matrix run skips such a mode, naming this reason).
  */
-export async function proxyModeError(mode: string, driver: Pick<LabDriver, 'name'>): Promise<EnvironmentError | undefined> {
-  if (driver.name !== 'netns') return undefined; // VMs carry their own kernel and programs.
-  if (mode === 'ipvs') {
-    // Checked before any namespace exists, so without probing links (that would touch the host's namespace).
-    const { ipvsKernelError } = await import('../proxy/ipvs/kernel.ts');
-    const { kernelHasIPVS } = await import('../cluster/netns.ts');
-    const { release } = await import('node:os');
-    return ipvsKernelError({ kernel: release(), ipvs: await kernelHasIPVS(), dummy: true }) ?? undefined;
-  }
-  if (mode === 'nftables' && !(await exists('/usr/sbin/nft'))) {
-    return new EnvironmentError('nftables mode needs the nft tool', 'apt-get install nftables');
-  }
-  return undefined;
+export async function proxyModeError(mode: ProxyMode, driver: Pick<LabDriver, 'name'>): Promise<EnvironmentError | undefined> {
+  return proxyMode(mode).hostError({
+    sharesHostKernel: driver.name === 'netns', // VMs carry their own kernel and programs.
+    kernelHasIPVS: async () => (await import('../cluster/netns.ts')).kernelHasIPVS(),
+  });
 }

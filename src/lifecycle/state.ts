@@ -4,6 +4,7 @@
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabLayout } from '../lab/load.ts';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
 
 export const STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/var/lib/svclab';
 
@@ -11,7 +12,7 @@ export interface LabRecord {
   name: string;
   file: string;
   driver: 'netns' | 'libvirt';
-  mode: string;
+  mode: ProxyMode;
   layout: LabLayout;
   phase: 'starting' | 'up' | 'failed';
   createdAt: string;

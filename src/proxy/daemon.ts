@@ -7,30 +7,11 @@ import { parse as parseYaml } from 'yaml';
 import { ApiClient, informer } from '../controlplane/client.ts';
 import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
 import { DEFAULT_SETTINGS, type ProxySettings } from './model.ts';
-import { Proxier, type ProxyBackend, type ProxyMode } from './proxier.ts';
+import { Proxier } from './proxier.ts';
+import { proxyMode } from './modes.ts';
+import { parseProxyMode } from '../k8s/proxy-mode.ts';
 import { serveMetrics } from './metrics.ts';
 import { settingsFromConfig, type KubeProxyConfiguration } from './config.ts';
-
-export async function createBackend(mode: ProxyMode, settings: ProxySettings, opts: { iptablesBackend: 'nft' | 'legacy'; log: (l: string) => void; loadModules?: boolean }): Promise<ProxyBackend> {
-  switch (mode) {
-    case 'iptables': {
-      const { IptablesBackend } = await import('./iptables/backend.ts');
-      return new IptablesBackend(settings, opts);
-    }
-    case 'nftables': {
-      const { NftablesBackend } = await import('./nftables/backend.ts');
-      return new NftablesBackend(settings, opts);
-    }
-    case 'ipvs': {
-      const { IpvsBackend } = await import('./ipvs/backend.ts');
-      return new IpvsBackend(settings, opts);
-    }
-    case 'userspace': {
-      const { UserspaceBackend } = await import('./userspace/backend.ts');
-      return new UserspaceBackend(settings, opts);
-    }
-  }
-}
 
 export async function runProxyDaemon(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -71,12 +52,13 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
   };
   if (values['cluster-cidr']) settings.clusterCIDR = values['cluster-cidr'];
   if (values['masquerade-all']) settings.masqueradeAll = true;
-  const mode = (config.mode || values['proxy-mode']) as ProxyMode;
+  const mode = parseProxyMode(config.mode || values['proxy-mode']!);
+  const modeModule = proxyMode(mode);
   const syncPeriodMs = parseDuration(config.iptables?.syncPeriod ?? values['iptables-sync-period']!);
   const minSyncPeriodMs = parseDuration(config.iptables?.minSyncPeriod ?? values['iptables-min-sync-period']!);
 
   log(`starting in ${mode} mode on ${nodeName} (${nodeIPs.join(',')}), cluster CIDR ${settings.clusterCIDR || '(none: no local-traffic detector)'}`);
-  const backend = await createBackend(mode, settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log, loadModules: values['load-modules'] });
+  const backend = await modeModule.createBackend(settings, { iptablesBackend: values['iptables-backend'] === 'legacy' ? 'legacy' : 'nft', log, loadModules: values['load-modules'] });
   if (values.cleanup) {
     await backend.cleanup();
     log(`removed the ${mode} mode's rules`);
@@ -101,7 +83,7 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
     onDelete: (o) => (t.sliceChanged(o, true), proxier.onChange()),
     onSynced: () => proxier.markSynced('slices'),
   });
-  if (mode === 'nftables') {
+  if (modeModule.watchesServiceCIDRs) {
     informer<ServiceCIDR>(client, '/apis/networking.k8s.io/v1/servicecidrs', {
       onAdd: (o) => (t.serviceCIDRChanged(o), proxier.onChange()),
       onUpdate: (_old, o) => (t.serviceCIDRChanged(o), proxier.onChange()),

@@ -7,8 +7,7 @@ import type { ProxySettings, ProxyState } from './model.ts';
 import { ChangeTracker } from './tracker.ts';
 import { BoundedFrequencyRunner } from './bounded-runner.ts';
 import { ProxyMetrics } from './metrics.ts';
-
-export type ProxyMode = 'iptables' | 'nftables' | 'ipvs' | 'userspace';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
 
 export interface SyncOutcome {
   /** True if this was a full sync (possibly after a failed partial one). */

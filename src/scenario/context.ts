@@ -6,15 +6,16 @@ import type { LabLayout } from '../lab/load.ts';
 import type { LabApi, PodView } from '../lifecycle/lab-api.ts';
 import type { ExecResult } from '../util/exec.ts';
 import { podExecArgv } from '../workloads/pod-paths.ts';
-import { CheckFailed } from './retry.ts';
+import { CheckFailed } from '../util/errors.ts';
 import type { BUILTIN_VARS } from '../lab/schema.ts';
+import type { ProxyMode } from '../k8s/proxy-mode.ts';
 import type { ReconfigureChange } from '../lab/reconfigure.ts';
 
 export type Target = { pod: string } | { node: string } | { external: true };
 
 export interface ScenarioContext {
   layout: LabLayout;
-  mode: string;
+  mode: ProxyMode;
   api: LabApi;
   nodes: Map<string, LabNode>;
   external: LabNode;
@@ -38,7 +39,7 @@ export interface ScenarioContext {
 export type RebuiltLab = Pick<ScenarioContext, 'layout' | 'mode' | 'api' | 'nodes' | 'external'> & { summary: string };
 
 /** The variables every scenario has (BUILTIN_VARS in src/lab/schema.ts), from the running lab. */
-export function builtinVars(layout: LabLayout, mode: string): Record<(typeof BUILTIN_VARS)[number], string> {
+export function builtinVars(layout: LabLayout, mode: ProxyMode): Record<(typeof BUILTIN_VARS)[number], string> {
   return {
     labName: layout.name,
     proxyMode: mode,

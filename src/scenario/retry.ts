@@ -3,13 +3,6 @@
 // keep the last failure's message for the report.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export class CheckFailed extends Error {
-  override name = 'CheckFailed';
-  constructor(message: string, readonly detail?: string) {
-    super(message);
-  }
-}
-
 export async function retryUntil<T>(timeoutMs: number, fn: () => Promise<T>, intervalMs = 500): Promise<{ value: T; attempts: number }> {
   const deadline = Date.now() + timeoutMs;
   let attempts = 0;

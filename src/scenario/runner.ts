@@ -3,7 +3,8 @@
 // step stops the scenario (what follows depends on it); a failed assertion
 // does not.
 import { seedVars, type ScenarioContext } from './context.ts';
-import { CheckFailed, retryUntil } from './retry.ts';
+import { retryUntil } from './retry.ts';
+import { CheckFailed } from '../util/errors.ts';
 import { paint, sym } from '../cli/output.ts';
 import { checkReach, checkUnreachable } from './assertions/reach.ts';
 import { checkDns, checkExec, checkServiceIP, checkSourceIP } from './assertions/basic.ts';

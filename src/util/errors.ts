@@ -25,6 +25,18 @@ export class AssertionFailed extends Error {
   override name = 'AssertionFailed';
 }
 
+/**
+ * One attempt of a check on a live system failed (a rule not there yet, a pod
+ * not ready); retried until the deadline, then reported as the item's failure.
+ * Here rather than in src/scenario because the proxy modes' rule read-backs throw it too.
+ */
+export class CheckFailed extends Error {
+  override name = 'CheckFailed';
+  constructor(message: string, readonly detail?: string) {
+    super(message);
+  }
+}
+
 /** A command run on a node failed; carries what a user needs to see. */
 export class CommandError extends Error {
   override name = 'CommandError';

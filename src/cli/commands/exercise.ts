@@ -12,7 +12,7 @@ import { writeReport } from '../../scenario/report.ts';
 import type { ItemResult } from '../../scenario/runner.ts';
 import { EnvironmentError, LabFileError } from '../../util/errors.ts';
 import { parseCidr } from '../../util/cidr.ts';
-import { PROXY_MODES, type ProxyMode } from '../../lab/schema.ts';
+import { PROXY_MODES, parseProxyMode } from '../../k8s/proxy-mode.ts';
 import { relative } from 'node:path';
 
 interface Common {
@@ -189,7 +189,7 @@ Exercises are files (exercises/*.yaml, kind: Exercise); give a name from the lis
 /** The rebuild flags as a reconfigure change, checked like a lab file's would be. */
 function rebuildChange(opts: { serviceCidr?: string; podCidr?: string; mode?: string }) {
   if (!opts.serviceCidr && !opts.podCidr && !opts.mode) throw new LabFileError('say what to change: --service-cidr, --pod-cidr and/or --mode');
-  if (opts.mode && !PROXY_MODES.includes(opts.mode as ProxyMode)) throw new LabFileError(`unknown proxy mode "${opts.mode}"; valid proxy modes: ${PROXY_MODES.join(', ')}`);
+  const mode = opts.mode === undefined ? undefined : parseProxyMode(opts.mode);
   for (const [flag, v] of [['--service-cidr', opts.serviceCidr], ['--pod-cidr', opts.podCidr]] as const) {
     if (v === undefined) continue;
     try {
@@ -199,5 +199,5 @@ function rebuildChange(opts: { serviceCidr?: string; podCidr?: string; mode?: st
     }
   }
   const cluster = { ...(opts.serviceCidr ? { serviceCIDR: opts.serviceCidr } : {}), ...(opts.podCidr ? { podCIDR: opts.podCidr } : {}) };
-  return { cluster: Object.keys(cluster).length ? cluster : undefined, proxy: opts.mode ? { mode: opts.mode as ProxyMode } : undefined };
+  return { cluster: Object.keys(cluster).length ? cluster : undefined, proxy: mode ? { mode } : undefined };
 }

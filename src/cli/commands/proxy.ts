@@ -6,7 +6,8 @@ import { buildProxyState, DEFAULT_SETTINGS, type ProxySettings } from '../../pro
 import { settingsFromConfig, type KubeProxyConfiguration } from '../../proxy/config.ts';
 import type { EndpointSlice, Service, ServiceCIDR } from '../../k8s/objects.ts';
 import { LabFileError } from '../../util/errors.ts';
-import { renderPayload } from '../../proxy/render-any.ts';
+import { proxyMode } from '../../proxy/modes.ts';
+import { PROXY_MODES, parseProxyMode } from '../../k8s/proxy-mode.ts';
 
 interface RenderOpts {
   mode: string;
@@ -26,7 +27,7 @@ export default function register(program: Command): void {
     .command('restart')
     .description("restart kube-proxy on every node of a lab that is up, in MODE (the old mode's rules are removed first)")
     .argument('[lab]', 'lab name or lab file (default: the only lab that is up)')
-    .option('--mode <mode>', "iptables | nftables | ipvs | userspace (default: the lab's current mode)")
+    .option('--mode <mode>', `${PROXY_MODES.join(' | ')} (default: the lab's current mode)`)
     .action(async (name: string | undefined, o: { mode?: string }) => {
       const { selectLab } = await import('../lab-select.ts');
       const { Progress } = await import('../output.ts');
@@ -34,17 +35,17 @@ export default function register(program: Command): void {
       const { proxyModeError } = await import('../../lifecycle/preflight.ts');
       const { restartProxy } = await import('../../lifecycle/keep-nodes.ts');
       const running = await selectLab(name);
-      const mode = o.mode ?? running.record.mode;
+      const mode = o.mode === undefined ? running.record.mode : parseProxyMode(o.mode);
       const modeError = await proxyModeError(mode, running.driver);
       if (modeError) throw modeError;
       // The lab file gives the KubeProxyConfiguration; its layout is the recorded one.
-      const lab = { ...(await loadLab(running.record.file, { mode: mode as never })), layout: running.record.layout };
+      const lab = { ...(await loadLab(running.record.file, { mode })), layout: running.record.layout };
       await restartProxy(lab, running, mode, new Progress(false));
     });
   proxy
     .command('render')
     .description('print the payload a full sync would apply for these Services and EndpointSlices (no host is touched)')
-    .requiredOption('--mode <mode>', 'iptables | nftables | ipvs | userspace')
+    .requiredOption('--mode <mode>', PROXY_MODES.join(' | '))
     .requiredOption('--node-name <name>', "this node's name (decides which endpoints are local)")
     .requiredOption('--node-ip <ips>', "every address of the node, comma-separated")
     .option('--config <file>', 'a KubeProxyConfiguration (kubeproxy.config.k8s.io/v1alpha1)')
@@ -53,11 +54,9 @@ export default function register(program: Command): void {
     .option('--existing-chains <file>', "the node's iptables-save output: stale kube-proxy chains found there are deleted")
     .requiredOption('-f, --file <objects>', 'multi-document YAML (or a v1 List) of Services, EndpointSlices, ServiceCIDRs')
     .option('-o, --output <format>', 'json: the same as structured data')
-    .addHelpText('after', `
-For iptables the text is what kube-proxy feeds to \`iptables-restore --noflush --counters\` (filter, then nat);
-for nftables the transaction for table ip kube-proxy; for ipvs the ipvsadm-restore, ipset restore and
-iptables-restore payloads; for userspace the portal rules (proxy ports numbered from 36000).`)
+    .addHelpText('after', `\nWhat it prints, per mode:\n${PROXY_MODES.map((m) => `  ${m.padEnd(10)} ${proxyMode(m).renders}`).join('\n')}`)
     .action(async (o: RenderOpts) => {
+      const mode = proxyMode(parseProxyMode(o.mode));
       const objects = await loadObjects(o.file);
       let config: KubeProxyConfiguration = {};
       if (o.config) {
@@ -85,7 +84,7 @@ iptables-restore payloads; for userspace the portal rules (proxy ports numbered 
         settings,
       );
       const existing = o.existingChains ? await readFile(o.existingChains, 'utf8') : undefined;
-      const payload = renderPayload(o.mode, state, settings, { existingIptablesSave: existing });
+      const payload = mode.render(state, settings, { existingIptablesSave: existing });
       if (o.output === 'json') console.log(JSON.stringify(payload.data, null, 2));
       else process.stdout.write(payload.text);
     });

@@ -10,10 +10,11 @@ import { scenarioContext } from '../../lifecycle/rebuild.ts';
 import { runScenario, type ScenarioResult } from '../../scenario/runner.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { writeReport } from '../../scenario/report.ts';
+import { PROXY_MODES, parseProxyMode, type ProxyMode } from '../../k8s/proxy-mode.ts';
 
 export interface RunOptions {
   driver: string;
-  mode?: string;
+  mode?: ProxyMode;
   /** A matrix: every lab in each of these modes (comma-separated). */
   modes?: string;
   down?: boolean;
@@ -23,12 +24,12 @@ export interface RunOptions {
 
 /** Brings the lab up if needed, runs its scenario, optionally tears down. */
 export async function runLab(file: string, opts: RunOptions): Promise<ScenarioResult> {
-  let lab: Lab = await loadLab(file, { mode: opts.mode as never });
+  let lab: Lab = await loadLab(file, { mode: opts.mode });
   const quiet = opts.output === 'json';
   const progress = new Progress(quiet);
   const rec = await readRecord(lab.name);
   // A lab already up (say with `svclab up --mode ipvs`) runs in the mode it is in, unless --mode says otherwise.
-  if (rec?.phase === 'up' && !opts.mode && rec.mode !== lab.layout.proxyMode) lab = await loadLab(file, { mode: rec.mode as never });
+  if (rec?.phase === 'up' && !opts.mode && rec.mode !== lab.layout.proxyMode) lab = await loadLab(file, { mode: rec.mode });
   let running: RunningLab;
   const driver = await getDriver(rec?.driver ?? opts.driver);
   if (rec?.phase === 'up') {
@@ -74,7 +75,7 @@ export default function register(program: Command): void {
     .description("run a lab's scenario: steps and assertions against the real kernel and real traffic (brings the lab up if needed)")
     .argument('<lab>', 'lab file (labs/clusterip-db.yaml), or a directory: every lab in it, in each of its modes')
     .option('--driver <driver>', 'netns or libvirt (when the lab is not up yet)', 'netns')
-    .option('--mode <mode>', "override the lab's proxy mode: iptables, nftables, ipvs, userspace")
+    .option('--mode <mode>', `override the lab's proxy mode: ${PROXY_MODES.join(', ')}`)
     .option('--modes <list>', "a matrix: run in each of these modes, e.g. iptables,nftables (default for a directory: each lab's proxy.modes, else its mode)")
     .option('--down', 'remove the lab when the scenario is done')
     .option('--report <format:file>', 'also write a report: tap:FILE, junit:FILE or json:FILE')
@@ -90,7 +91,8 @@ lab × mode summary; --report covers every cell.
 
 Exit codes: 0 every assertion passed (in every cell that ran), 1 some failed, 2 bad lab file or environment.`,
     )
-    .action(async (file: string, opts: RunOptions) => {
+    .action(async (file: string, flags: Omit<RunOptions, 'mode'> & { mode?: string }) => {
+      const opts: RunOptions = { ...flags, mode: flags.mode === undefined ? undefined : parseProxyMode(flags.mode) };
       if (opts.modes || (await stat(file).catch(() => undefined))?.isDirectory()) {
         const { runMatrix } = await import('../matrix-run.ts');
         const { cellResult, matrixExitCode } = await import('../run-matrix.ts');

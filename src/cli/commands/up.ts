@@ -4,6 +4,7 @@ import { loadLab } from '../../lab/load.ts';
 import { getDriver } from '../../cluster/drivers.ts';
 import { upLab } from '../../lifecycle/up.ts';
 import { preflightLab } from '../../lifecycle/preflight.ts';
+import { PROXY_MODES, parseProxyMode } from '../../k8s/proxy-mode.ts';
 
 export default function register(program: Command): void {
   program
@@ -11,14 +12,14 @@ export default function register(program: Command): void {
     .description('bring a lab up: nodes, CNI, control plane, kubelet + kube-proxy on every node, workloads')
     .argument('<lab>', 'lab file, e.g. labs/clusterip-db.yaml')
     .option('--driver <driver>', 'netns (namespaces on this host) or libvirt (VMs)', 'netns')
-    .option('--mode <mode>', "override the lab's proxy mode: iptables, nftables, ipvs, userspace")
+    .option('--mode <mode>', `override the lab's proxy mode: ${PROXY_MODES.join(', ')}`)
     .option('-o, --output <format>', 'json: print the lab (nodes, services) as JSON when up')
     .option('--adopt', 'the nodes exist already (made by the Pulumi stack): start the lab on them instead of creating them')
     .option('--skip-proxy', 'start no kube-proxy (then: svclab proxy restart LAB --mode M)')
     .option('--skip-workloads', "apply none of the lab's manifests (then: svclab apply -f LAB)")
     .addHelpText('after', '\nThe lab stays up until `svclab down`. Its state lives in /var/lib/svclab/<lab>.')
     .action(async (file: string, opts: { driver: string; mode?: string; output?: string; adopt?: boolean; skipProxy?: boolean; skipWorkloads?: boolean }) => {
-      const lab = await loadLab(file, { mode: opts.mode as never });
+      const lab = await loadLab(file, { mode: opts.mode === undefined ? undefined : parseProxyMode(opts.mode) });
       const driver = await getDriver(opts.driver);
       await preflightLab(lab, driver);
       const progress = new Progress(opts.output === 'json');

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { normalizeIP, ipFamily, parseCidr, cidrString } from '../../util/cidr.ts';
 import type { ScenarioContext, Target } from '../context.ts';
 import { expand, resolveTarget, runIn } from '../context.ts';
-import { CheckFailed, retryUntil } from '../retry.ts';
+import { retryUntil } from '../retry.ts';
+import { CheckFailed } from '../../util/errors.ts';
 
 function answersDir(ctx: ScenarioContext): string {
   if (!ctx.answersDir) throw new CheckFailed('this run has no answers directory (answers belong to a lab that is up)');

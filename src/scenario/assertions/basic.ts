@@ -2,7 +2,7 @@
 import { cidrContains, parseCidr, nthIP, parseCidr as pc } from '../../util/cidr.ts';
 import type { ScenarioContext, Target } from '../context.ts';
 import { resolveTarget, runIn, expand, describeTarget, destinations } from '../context.ts';
-import { CheckFailed } from '../retry.ts';
+import { CheckFailed } from '../../util/errors.ts';
 
 export async function checkServiceIP(ctx: ScenarioContext, spec: { service: string; namespace?: string; save?: string }): Promise<string> {
   const svc = await ctx.api.getService(spec.service, spec.namespace);

@@ -7,7 +7,7 @@ import { RESOURCES } from '../../k8s/objects.ts';
 import { resolveKind, resourcePath } from '../../lifecycle/lab-api.ts';
 import { cidrContains, cidrOverlap, cidrString, parseCidr } from '../../util/cidr.ts';
 import type { ScenarioContext } from '../context.ts';
-import { CheckFailed } from '../retry.ts';
+import { CheckFailed } from '../../util/errors.ts';
 
 /** "spec.ports[0].nodePort" -> ["spec", "ports", 0, "nodePort"]. */
 export function fieldSegments(path: string): (string | number)[] {

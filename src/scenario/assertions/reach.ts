@@ -3,7 +3,7 @@
 // repeated connections, and each answer names the pod that served it.
 import type { ScenarioContext, Target } from '../context.ts';
 import { resolveTarget, runIn, describeTarget, destinations } from '../context.ts';
-import { CheckFailed } from '../retry.ts';
+import { CheckFailed } from '../../util/errors.ts';
 import type { Service } from '../../k8s/objects.ts';
 
 export type Via = 'sql' | 'http' | 'tcp';

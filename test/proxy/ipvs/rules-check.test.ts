@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { LabNode } from '../../../src/cluster/driver.ts';
-import { checkIpvsRules } from '../../../src/scenario/assertions/proxy-rules-ipvs.ts';
-import type { ExpectedServicePort } from '../../../src/scenario/assertions/proxy-rules.ts';
+import { checkIpvsRules } from '../../../src/proxy/ipvs/rules-check.ts';
+import type { ExpectedServicePort } from '../../../src/proxy/rules-check.ts';
 
 const IPVSADM = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags

@@ -4,11 +4,11 @@
 // `ipset save` holds the service in KUBE-CLUSTER-IP (the NodePort in
 // KUBE-NODE-PORT-TCP) for the few constant iptables rules to match.
 import type { LabNode } from '../../cluster/driver.ts';
-import { parseDeviceAddresses, parseIpsetSave, parseIpvsadmList } from '../../proxy/ipvs/parse.ts';
-import { entryIPPort, KUBE_CLUSTER_IP, KUBE_NODE_PORT_TCP, KUBE_NODE_PORT_UDP } from '../../proxy/ipvs/ipsets.ts';
-import type { IpSet, VirtualServer } from '../../proxy/ipvs/types.ts';
-import { CheckFailed } from '../retry.ts';
-import type { ExpectedServicePort, ProxyRulesSpec } from './proxy-rules.ts';
+import { parseDeviceAddresses, parseIpsetSave, parseIpvsadmList } from './parse.ts';
+import { entryIPPort, KUBE_CLUSTER_IP, KUBE_NODE_PORT_TCP, KUBE_NODE_PORT_UDP } from './ipsets.ts';
+import type { IpSet, VirtualServer } from './types.ts';
+import { CheckFailed } from '../../util/errors.ts';
+import type { ExpectedServicePort, ProxyRulesSpec } from '../rules-check.ts';
 
 interface IpvsState {
   virtualServers: Map<string, VirtualServer>;

@@ -2,9 +2,9 @@
 // service-ips maps ClusterIP . proto . port to the service chain, which picks
 // an endpoint chain with numgen; each endpoint chain DNATs to a pod.
 import type { LabNode } from '../../cluster/driver.ts';
-import { CheckFailed } from '../retry.ts';
-import { chainRules, findElements, parseNftJson } from '../../proxy/nftables/list-parse.ts';
-import type { ExpectedServicePort, ProxyRulesSpec } from './proxy-rules.ts';
+import { CheckFailed } from '../../util/errors.ts';
+import { chainRules, findElements, parseNftJson } from './list-parse.ts';
+import type { ExpectedServicePort, ProxyRulesSpec } from '../rules-check.ts';
 
 export async function checkNftRules(node: LabNode, spec: ProxyRulesSpec, want: ExpectedServicePort | undefined): Promise<string> {
   const r = await node.exec(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy'], { allowFailure: true });

@@ -1,9 +1,9 @@
 // Userspace mode (kube-proxy ≤ 1.25): nat KUBE-PORTALS-CONTAINER / -HOST
 // redirect ClusterIP:port to a port our proxy process listens on.
 import type { LabNode } from '../../cluster/driver.ts';
-import { CheckFailed } from '../retry.ts';
-import { findChain, parseIptablesSave } from '../../proxy/iptables/save-parse.ts';
-import type { ExpectedServicePort, ProxyRulesSpec } from './proxy-rules.ts';
+import { CheckFailed } from '../../util/errors.ts';
+import { findChain, parseIptablesSave } from '../iptables/save-parse.ts';
+import type { ExpectedServicePort, ProxyRulesSpec } from '../rules-check.ts';
 
 export async function checkUserspaceRules(node: LabNode, spec: ProxyRulesSpec, want: ExpectedServicePort | undefined): Promise<string> {
   const r = await node.exec(['iptables-save', '-t', 'nat'], { allowFailure: true });
