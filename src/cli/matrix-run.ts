@@ -5,7 +5,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { paint, sym } from './output.ts';
+import { paint, sym } from '../util/output.ts';
 import { loadLab, type Lab } from '../lab/load.ts';
 import { getDriver } from '../cluster/drivers.ts';
 import { proxyModeError } from '../lifecycle/preflight.ts';

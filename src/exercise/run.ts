@@ -3,7 +3,7 @@
 // solve (the reference solution's steps), rebuild (a new cluster with other
 // ranges or mode, as a learner's fix may need). Output is the caller's.
 import { getDriver } from '../cluster/drivers.ts';
-import type { Progress } from '../cli/output.ts';
+import type { Progress } from '../util/output.ts';
 import { reconfigureLab, type ReconfigureChange } from '../lab/reconfigure.ts';
 import type { ProxyMode } from '../lab/schema.ts';
 import { preflightLab } from '../lifecycle/preflight.ts';

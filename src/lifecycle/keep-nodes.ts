@@ -6,7 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabNode } from '../cluster/driver.ts';
 import type { Lab } from '../lab/load.ts';
-import type { Progress } from '../cli/output.ts';
+import type { Progress } from '../util/output.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { proxyArgv } from './daemons.ts';
 import { labDir, writeRecord } from './state.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { LabDriver } from '../cluster/driver.ts';
 import type { Lab } from '../lab/load.ts';
 import { reconfigureLab, type ReconfigureChange } from '../lab/reconfigure.ts';
-import type { Progress } from '../cli/output.ts';
+import type { Progress } from '../util/output.ts';
 import type { RebuiltLab, ScenarioContext } from '../scenario/context.ts';
 import { preflightLab } from './preflight.ts';
 import { labDir } from './state.ts';

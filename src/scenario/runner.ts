@@ -4,7 +4,7 @@
 // does not.
 import { seedVars, type ScenarioContext } from './context.ts';
 import { CheckFailed, retryUntil } from './retry.ts';
-import { paint, sym } from '../cli/output.ts';
+import { paint, sym } from '../util/output.ts';
 import { checkReach, checkUnreachable } from './assertions/reach.ts';
 import { checkDns, checkExec, checkServiceIP, checkSourceIP } from './assertions/basic.ts';
 import { checkProxyRules } from './assertions/proxy-rules.ts';

@@ -29,7 +29,7 @@ export default function register(program: Command): void {
     .option('--mode <mode>', "iptables | nftables | ipvs | userspace (default: the lab's current mode)")
     .action(async (name: string | undefined, o: { mode?: string }) => {
       const { selectLab } = await import('../lab-select.ts');
-      const { Progress } = await import('../output.ts');
+      const { Progress } = await import('../../util/output.ts');
       const { loadLab } = await import('../../lab/load.ts');
       const { proxyModeError } = await import('../../lifecycle/preflight.ts');
       const { restartProxy } = await import('../../lifecycle/keep-nodes.ts');

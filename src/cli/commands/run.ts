@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { Progress, paint, sym } from '../output.ts';
+import { Progress, paint, sym } from '../../util/output.ts';
 import { loadLab, type Lab } from '../../lab/load.ts';
 import { getDriver } from '../../cluster/drivers.ts';
 import { attachLab, upLab, type RunningLab } from '../../lifecycle/up.ts';
