@@ -11,7 +11,7 @@ import { getDriver } from '../cluster/drivers.ts';
 import { proxyModeError } from '../lifecycle/preflight.ts';
 import { readRecord } from '../lifecycle/state.ts';
 import { LabFileError } from '../util/errors.ts';
-import { runLab, type RunOptions } from './commands/run.ts';
+import { runLab, type RunOptions } from './run-lab.ts';
 import { duration, formatMatrix, modesFor, parseModes, type MatrixCell } from './run-matrix.ts';
 
 /** The lab files of a directory (YAML documents of kind Lab), sorted; other YAML (exercises, objects) is left out. */
