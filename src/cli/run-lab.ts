@@ -8,7 +8,7 @@ import { getDriver } from '../cluster/drivers.ts';
 import { attachLab, upLab, type RunningLab } from '../lifecycle/up.ts';
 import { preflightLab } from '../lifecycle/preflight.ts';
 import { readRecord } from '../lifecycle/state.ts';
-import { scenarioContext } from '../lifecycle/rebuild.ts';
+import { scenarioContext } from '../scenario/lab-context.ts';
 import { runScenario, type ScenarioResult } from '../scenario/runner.ts';
 import { EnvironmentError } from '../util/errors.ts';
 
