@@ -11,7 +11,7 @@ import { cidrContains, ipFamily, normalizeIP, parseCidr } from '../util/cidr.ts'
 import { AllocationError, type ClusterIPAllocator, type NodePortAllocator } from './allocators.ts';
 import { field, internalError, invalid, type FieldError, type GoValue } from './status.ts';
 import { resourceFor } from './resources.ts';
-import { dns1123LabelError, portNameErrors } from '../lab/names.ts';
+import { dns1123LabelError, portNameErrors } from '../k8s/names.ts';
 
 /** An allocation in progress: commit keeps it (and performs deferred releases), revert undoes it. */
 export interface Txn {

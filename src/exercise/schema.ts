@@ -4,7 +4,7 @@
 // reference solution (scenario steps: the verbs a learner would use).
 import { z } from 'zod';
 import { oneOf } from '../lab/fields.ts';
-import { dns1123LabelError, invalidValue } from '../lab/names.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { AssertSchema, LAB_NAME_MAX, PROXY_MODES, StepSchema } from '../lab/schema.ts';
 
 // The exercise's name is its lab's name by default, hence a short DNS label.

@@ -9,7 +9,7 @@ import { LabFileError } from '../util/errors.ts';
 import { parseWith } from './issues.ts';
 import type { Lab } from './lab.ts';
 import { resolveLayout } from './layout.ts';
-import { dns1123LabelError, invalidValue } from './names.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { parsePlacedObjects, type PlacedObject } from './objects.ts';
 import { checkScenario } from './scenario-check.ts';
 import { LAB_NAME_MAX, LabSchema, type LabSpec, type ProxyMode, type ScenarioItem } from './schema.ts';
