@@ -8,7 +8,7 @@ import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError } from '../
 import { field, type FieldError, type GoValue } from './status.ts';
 import { labelSelectorMatcher } from './selectors.ts';
 import type { KObj, Mutable } from './store.ts';
-import type { ServiceRules, Txn } from './service-rules.ts';
+import type { ServiceStrategy, Txn } from './service-strategy.ts';
 
 type Deployment = Mutable<ApiDeployment>;
 type Pod = Mutable<ApiPod>;
@@ -215,7 +215,7 @@ const endpointSliceStrategy: Strategy = {
   },
 };
 
-export function makeStrategies(services: ServiceRules): Record<string, Strategy> {
+export function makeStrategies(services: ServiceStrategy): Record<string, Strategy> {
   return {
     Service: {
       nameError: dns1035LabelError,

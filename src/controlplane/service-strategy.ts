@@ -149,7 +149,8 @@ function goServicePortKey(protocol: string, port: number): GoValue {
   };
 }
 
-export class ServiceRules {
+/** The apiserver's Service strategy (upstream's svcStrategy + the REST storage's allocation): not the proxy's kernel rules (src/proxy/iptables/service-rules.ts). */
+export class ServiceStrategy {
   readonly family: 'IPv4' | 'IPv6';
 
   constructor(
