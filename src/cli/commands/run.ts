@@ -28,8 +28,8 @@ Exit codes: 0 every assertion passed (in every cell that ran), 1 some failed, 2 
     )
     .action(async (file: string, opts: RunOptions) => {
       if (opts.modes || (await stat(file).catch(() => undefined))?.isDirectory()) {
-        const { runMatrix } = await import('../matrix-run.ts');
-        const { cellResult, matrixExitCode } = await import('../run-matrix.ts');
+        const { runMatrix } = await import('../matrix/run.ts');
+        const { cellResult, matrixExitCode } = await import('../matrix/plan.ts');
         const cells = await runMatrix(file, opts);
         if (opts.report) await writeReport(opts.report, cells.map(cellResult));
         if (opts.output === 'json') console.log(JSON.stringify({ passed: matrixExitCode(cells) === 0, cells: cells.map((c) => ({ ...c, result: cellResult(c) })) }, null, 2));

@@ -4,9 +4,9 @@
 process.env.NO_COLOR = '1';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cellResult, duration, formatMatrix, matrixExitCode, modesFor, parseModes, type MatrixCell } from '../../src/cli/run-matrix.ts';
-import { toJUnit, toTap } from '../../src/scenario/report.ts';
-import type { ScenarioResult } from '../../src/scenario/runner.ts';
+import { cellResult, duration, formatMatrix, matrixExitCode, modesFor, parseModes, type MatrixCell } from '../../../src/cli/matrix/plan.ts';
+import { toJUnit, toTap } from '../../../src/scenario/report.ts';
+import type { ScenarioResult } from '../../../src/scenario/runner.ts';
 
 function result(lab: string, mode: string, passed: number, failed: string[] = [], skipped = 0, seconds = 20): ScenarioResult {
   const items = [
