@@ -32,7 +32,7 @@ export default function register(program: Command): void {
       const { Progress } = await import('../../util/output.ts');
       const { loadLab } = await import('../../lab/load.ts');
       const { proxyModeError } = await import('../../lifecycle/preflight.ts');
-      const { restartProxy } = await import('../../lifecycle/keep-nodes.ts');
+      const { restartProxy } = await import('../../lifecycle/proxy-restart.ts');
       const running = await selectLab(name);
       const mode = o.mode ?? running.record.mode;
       const modeError = await proxyModeError(mode, running.driver);
