@@ -3,7 +3,7 @@
 // errors to exit codes: 0 ok, 1 an assertion failed, 2 bad input/environment.
 import { Command, CommanderError } from 'commander';
 import { AssertionFailed, CommandError, EnvironmentError, LabFileError, exitCodeFor } from '../util/errors.ts';
-import { paint } from './output.ts';
+import { paint } from '../util/output.ts';
 import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 
 const program = new Command('svclab')

@@ -6,7 +6,7 @@
 //    free entry from the upper band first, so the lower band stays free for
 //    addresses people pick by hand: kubeadm's 10.96.0.1 (kubernetes) and
 //    10.96.0.10 (kube-dns) live there;
-//  - the reasons are upstream's texts; service-rules.ts wraps them into the
+//  - the reasons are upstream's texts; service-strategy.ts wraps them into the
 //    Invalid errors a learner sees.
 import { bigToIP, cidrSize, cidrString, ipFamily, ipToBig, normalizeIP, parseCidr, type Cidr } from '../util/cidr.ts';
 

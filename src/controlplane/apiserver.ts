@@ -9,7 +9,7 @@ import { LabFileError } from '../util/errors.ts';
 import { ipFamily, parseCidr } from '../util/cidr.ts';
 import { ClusterIPAllocator, NodePortAllocator, parsePortRange, portRangeString, seededRandom, type PortRange } from './allocators.ts';
 import { Registry } from './registry.ts';
-import { ServiceRules } from './service-rules.ts';
+import { ServiceStrategy } from './service-strategy.ts';
 import { Store, type KObj, type StoreEvent } from './store.ts';
 import { loadSnapshot, SnapshotWriter } from './persist.ts';
 import { startServer, type RunningServer } from './server.ts';
@@ -119,9 +119,9 @@ export async function runApiServer(opts: ApiServerOptions): Promise<ApiServerHan
   const snap = loadSnapshot(snapshotPath);
   if (snap) store.restore(snap);
 
-  const services = new ServiceRules(new ClusterIPAllocator(opts.serviceCIDR, rand), new NodePortAllocator(opts.nodePortRange, rand));
+  const services = new ServiceStrategy(new ClusterIPAllocator(opts.serviceCIDR, rand), new NodePortAllocator(opts.nodePortRange, rand));
   for (const svc of store.list('Service').items) {
-    for (const problem of services.restore(svc as Parameters<ServiceRules["restore"]>[0])) log(`apiserver: service ${svc.metadata.namespace}/${svc.metadata.name}: cannot keep ${problem}`);
+    for (const problem of services.restore(svc as Parameters<ServiceStrategy["restore"]>[0])) log(`apiserver: service ${svc.metadata.namespace}/${svc.metadata.name}: cannot keep ${problem}`);
   }
   const registry = new Registry({ store, services, rand });
   registry.resumeGracefulDeletions();

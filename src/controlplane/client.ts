@@ -7,18 +7,15 @@
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { KubeList, WatchEvent } from '../k8s/objects.ts';
 import { ApiError, type Status } from './status.ts';
+import type { ListQuery, Watcher, WatchOptions } from './watch-types.ts';
 
 export { ApiError, kubectlErrorText } from './status.ts';
 export { resourcePath } from './resources.ts';
 export { informer, type Informer, type InformerHandlers } from './informer.ts';
+export type { ListQuery, Watcher, WatchOptions } from './watch-types.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = any;
-
-export interface ListQuery {
-  labelSelector?: string;
-  fieldSelector?: string;
-}
 
 export interface ClientTarget {
   /** http://host:port */
@@ -40,24 +37,6 @@ const PATCH_TYPES: Record<PatchKind, string> = {
 export interface DeleteOpts {
   gracePeriodSeconds?: number;
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
-}
-
-export interface WatchOptions extends ListQuery {
-  /** Once: after the first list was delivered (started from a resourceVersion: after the first event or relist). */
-  onSynced?: () => void;
-  /** Connection problems while retrying (default: silent; the loop keeps going). */
-  onError?: (err: Error) => void;
-  /** Reconnect backoff (ms): starts at `initial`, doubles up to `max`. */
-  backoff?: { initial: number; max: number };
-}
-
-export interface Watcher {
-  stop(): void;
-  /** The last resourceVersion seen (list, event or bookmark). */
-  readonly resourceVersion: string;
-  readonly synced: boolean;
-  /** Resolves once the loop has stopped. */
-  readonly done: Promise<void>;
 }
 
 /** Parses "http://h:p", "unix:///path", "unix:/path" or a bare socket path. */

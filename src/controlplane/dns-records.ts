@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EndpointSlice, Service } from '../k8s/objects.ts';
+import { LABEL_SERVICE_NAME } from '../k8s/labels.ts';
 import type { Store } from './store.ts';
 import { onKinds, WorkQueue, type Controller, type Log } from './controllers/queue.ts';
 
@@ -28,7 +29,7 @@ export function renderHostsFile(services: Service[], slices: EndpointSlice[], do
     if (ip !== 'None') continue;
     const records = new Set<string>();
     for (const s of slices) {
-      if (s.metadata?.namespace !== ns || s.metadata?.labels?.['kubernetes.io/service-name'] !== svc.metadata?.name) continue;
+      if (s.metadata?.namespace !== ns || s.metadata?.labels?.[LABEL_SERVICE_NAME] !== svc.metadata?.name) continue;
       for (const e of s.endpoints ?? []) {
         // A nil "ready" means ready (discovery/v1 semantics).
         if (e.conditions?.ready === false) continue;

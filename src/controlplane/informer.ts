@@ -2,7 +2,7 @@
 // onAdd/onUpdate/onDelete handlers, with hasSynced() true once the first list
 // has been delivered — what kube-proxy and the kubelet build their state from.
 import type { WatchEvent } from '../k8s/objects.ts';
-import type { ApiClient, ListQuery, Watcher } from './client.ts';
+import type { ListQuery, Watcher, WatchSource } from './watch-types.ts';
 
 export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
@@ -32,7 +32,7 @@ export interface InformerOptions extends ListQuery {
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export function informer<T extends { metadata?: { namespace?: string; name?: string } }>(
-  client: ApiClient,
+  client: WatchSource,
   kindPath: string,
   handlers: InformerHandlers<T>,
   opts: InformerOptions = {},

@@ -6,7 +6,7 @@ import { randomSuffix } from './naming.ts';
 import { applyPatch, type PatchType } from './patch.ts';
 import { apiVersionOf, resourceFor, type ApiResource } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import type { ServiceRules } from './service-rules.ts';
+import type { ServiceStrategy } from './service-strategy.ts';
 import { alreadyExists, badRequest, conflict, field, forbidden, invalid, notFound } from './status.ts';
 import { rfc3339, type KObj, type Store } from './store.ts';
 import { makeStrategies, type Strategy } from './strategies.ts';
@@ -30,7 +30,7 @@ export interface DeleteOptions {
 
 export interface RegistryOptions {
   store: Store;
-  services: ServiceRules;
+  services: ServiceStrategy;
   now?: () => Date;
   rand?: () => number;
 }
@@ -41,7 +41,7 @@ const clone = <T>(o: T): T => structuredClone(o) as T;
 
 export class Registry {
   readonly store: Store;
-  readonly services: ServiceRules;
+  readonly services: ServiceStrategy;
   private readonly strategies: Record<string, Strategy>;
   private readonly now: () => Date;
   private readonly rand: () => number;

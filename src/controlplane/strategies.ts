@@ -4,11 +4,11 @@
 import type { Deployment as ApiDeployment, Pod as ApiPod, PodSpec as ApiPodSpec, Service } from '../k8s/objects.ts';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError } from '../lab/names.ts';
+import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError } from '../k8s/names.ts';
 import { field, type FieldError, type GoValue } from './status.ts';
 import { labelSelectorMatcher } from './selectors.ts';
 import type { KObj, Mutable } from './store.ts';
-import type { ServiceRules, Txn } from './service-rules.ts';
+import type { ServiceStrategy, Txn } from './service-strategy.ts';
 
 type Deployment = Mutable<ApiDeployment>;
 type Pod = Mutable<ApiPod>;
@@ -215,7 +215,7 @@ const endpointSliceStrategy: Strategy = {
   },
 };
 
-export function makeStrategies(services: ServiceRules): Record<string, Strategy> {
+export function makeStrategies(services: ServiceStrategy): Record<string, Strategy> {
   return {
     Service: {
       nameError: dns1035LabelError,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseWith } from '../lab/issues.ts';
 import { checkSteps, defaultLabName, loadLab, type Lab } from '../lab/load.ts';
-import { dns1123LabelError, invalidValue } from '../lab/names.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { checkScenario } from '../lab/scenario-check.ts';
 import { LAB_NAME_MAX, type ScenarioItem, type Step } from '../lab/schema.ts';
 import { parseYaml } from '../lab/source.ts';

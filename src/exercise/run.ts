@@ -3,10 +3,11 @@
 // solve (the reference solution's steps), rebuild (a new cluster with other
 // ranges or mode, as a learner's fix may need). Output is the caller's.
 import { getDriver } from '../cluster/drivers.ts';
-import type { Progress } from '../cli/output.ts';
+import type { Progress } from '../util/output.ts';
 import { reconfigureLab, type ReconfigureChange } from '../lab/reconfigure.ts';
 import { preflightLab } from '../lifecycle/preflight.ts';
-import { answersDir, rebuildLab, scenarioContext } from '../lifecycle/rebuild.ts';
+import { rebuildLab } from '../lifecycle/rebuild.ts';
+import { answersDir, scenarioContext } from '../scenario/lab-context.ts';
 import { readRecord } from '../lifecycle/state.ts';
 import { attachLab, upLab, type RunningLab } from '../lifecycle/up.ts';
 import { runScenario, type ItemResult, type ScenarioResult } from '../scenario/runner.ts';

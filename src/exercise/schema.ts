@@ -4,7 +4,7 @@
 // reference solution (scenario steps: the verbs a learner would use).
 import { z } from 'zod';
 import { oneOf } from '../lab/fields.ts';
-import { dns1123LabelError, invalidValue } from '../lab/names.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { AssertSchema, LAB_NAME_MAX, StepSchema } from '../lab/schema.ts';
 import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 

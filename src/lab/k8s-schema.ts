@@ -6,7 +6,7 @@ import type { KubeObject } from '../k8s/objects.ts';
 import { ipFamily } from '../util/cidr.ts';
 import { cidr, oneOf, port, stringMap } from './fields.ts';
 import { KNOWN_IMAGES, resolveImage } from './images.ts';
-import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError, invalidValue } from './names.ts';
+import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError, invalidValue } from '../k8s/names.ts';
 import { isEmptySelector, selectorMatches } from './selector.ts';
 
 /** apiVersion/kind pairs svclab understands, in the order messages list them. */

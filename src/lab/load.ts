@@ -7,8 +7,9 @@ import { basename, dirname, extname, isAbsolute, join } from 'node:path';
 import type { KubeObject } from '../k8s/objects.ts';
 import { LabFileError } from '../util/errors.ts';
 import { parseWith } from './issues.ts';
-import { resolveLayout, type LabLayout } from './layout.ts';
-import { dns1123LabelError, invalidValue } from './names.ts';
+import type { Lab } from './lab.ts';
+import { resolveLayout } from './layout.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { parsePlacedObjects, type PlacedObject } from './objects.ts';
 import { checkScenario } from './scenario-check.ts';
 import { LAB_NAME_MAX, LabSchema, type LabSpec, type ScenarioItem } from './schema.ts';
@@ -18,19 +19,8 @@ import { reconfigureLab } from './reconfigure.ts';
 import { checkCluster, checkDuplicates, checkNamespaces, checkObjectsAgainstCluster } from './validate.ts';
 
 export type { LabLayout } from './layout.ts';
+export type { Lab } from './lab.ts';
 export { formatLabError } from './source.ts';
-
-export interface Lab {
-  file: string;
-  name: string;
-  spec: LabSpec;
-  layout: LabLayout;
-  warnings: string[];
-  /** Objects of each `apply` step's `file:`, keyed by the path as written in the step. */
-  files: Record<string, KubeObject[]>;
-  /** The parsed file, for locating later checks (an exercise's steps against this lab's manifests). */
-  source?: YamlSource;
-}
 
 export interface LoadOptions {
   /** Run in this proxy mode instead of the lab's proxy.mode (a CI matrix, `--mode`). */

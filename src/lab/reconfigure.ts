@@ -4,7 +4,7 @@
 // ConfigMap read at start), so changing them honestly means a new cluster:
 // this computes the lab it becomes — spec, cluster checks located at the
 // step, layout — and the lifecycle tears down and brings up that lab.
-import type { Lab } from './load.ts';
+import type { Lab } from './lab.ts';
 import { resolveLayout } from './layout.ts';
 import type { LabSpec, StepOf } from './schema.ts';
 import { parseYaml, type YamlSource } from './source.ts';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { cidr, duration, ipAddress, oneOf, port } from './fields.ts';
 import { KIND_NAMES, KubeObjectSchema } from './k8s-schema.ts';
-import { dns1123LabelError, invalidValue } from './names.ts';
+import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { PROXY_MODES } from '../k8s/proxy-mode.ts';
 
 export const STEPS = ['apply', 'delete', 'scale', 'exec', 'wait', 'answer', 'reconfigure'] as const;

@@ -5,7 +5,7 @@
 import type { Deployment, EndpointSlice, KubeObject, Pod, Service } from '../k8s/objects.ts';
 import { cidrContains, cidrOverlap, cidrSize, cidrString, ipToBig, normalizeIP, nthIP, parseCidr, type Cidr } from '../util/cidr.ts';
 import { defaultExternalIP, defaultNodeIP, NODE_POD_PREFIX, nodePodCIDRs, parsePortRange, type LabLayout } from './layout.ts';
-import { invalidValue } from './names.ts';
+import { invalidValue } from '../k8s/names.ts';
 import type { LabSpec } from './schema.ts';
 import type { PlacedObject } from './objects.ts';
 import type { Path, YamlSource } from './source.ts';

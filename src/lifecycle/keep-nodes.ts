@@ -1,62 +1,11 @@
-// Verbs that change a running lab's daemons without touching its nodes, for
-// the Pulumi stack (its VMs are resources of their own): `proxy restart` swaps
-// kube-proxy's mode in place, `down --keep-nodes` stops the lab on the nodes
-// and leaves the nodes (VMs) for their own resources to remove.
+// `svclab down --keep-nodes`: the lab stopped on its nodes, the nodes (VMs)
+// left for their own resources to remove (the Pulumi stack's VMs are resources of their own).
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabNode } from '../cluster/driver.ts';
-import type { Lab } from '../lab/load.ts';
-import type { ProxyMode } from '../k8s/proxy-mode.ts';
-import type { Progress } from '../cli/output.ts';
 import { EnvironmentError } from '../util/errors.ts';
-import { proxyArgv } from './daemons.ts';
-import { labDir, writeRecord } from './state.ts';
-import { proxyCaughtUp, startProxy, waitFor, waitWithProgress, type RunningLab } from './up.ts';
-
-/** Sends SIGTERM to `pid` in `node` and waits until it is gone (SIGKILL after `graceMs`). */
-export async function stopNodeProcess(node: LabNode, pid: number, graceMs = 10_000): Promise<void> {
-  const alive = async () => (await node.exec(['kill', '-0', String(pid)], { allowFailure: true })).code === 0;
-  if (!(await alive())) return;
-  await node.exec(['kill', '-TERM', String(pid)], { allowFailure: true });
-  const deadline = Date.now() + graceMs;
-  while (await alive()) {
-    if (Date.now() > deadline) {
-      await node.exec(['kill', '-KILL', String(pid)], { allowFailure: true });
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/**
- * Stops each node's kube-proxy, removes the old mode's rules (`--cleanup`, as
- * upstream kube-proxy does when its mode changes), starts it in `mode`, and
- * waits until every proxy has programmed the lab's Services.
- */
-export async function restartProxy(lab: Lab, running: RunningLab, mode: ProxyMode, progress: Progress): Promise<void> {
-  const rec = running.record;
-  const { nodeBin, bundle } = running.driver.runtime();
-  const loadModules = running.driver.name !== 'netns';
-  const scale = running.driver.timeScale ?? 1;
-  rec.daemons ??= {};
-  await progress.phase(`Restarting kube-proxy in ${mode} mode on every node (was ${rec.mode})`, async () => {
-    await Promise.all(rec.layout.nodes.map(async (n) => {
-      const node = running.nodes.get(n.name)!;
-      const old = rec.daemons![`proxy/${n.name}`];
-      if (old) await stopNodeProcess(node, old);
-      delete rec.daemons![`proxy/${n.name}`];
-      if (old && rec.mode !== mode) {
-        await node.exec([nodeBin, bundle, ...proxyArgv(rec.layout, n, rec.mode, undefined, { loadModules, cleanup: true })], { timeoutMs: 120_000 * scale });
-      }
-      rec.daemons![`proxy/${n.name}`] = await startProxy(node, lab, mode, nodeBin, bundle, { loadModules });
-    }));
-    rec.mode = mode;
-    await writeRecord(rec);
-  });
-  await progress.phase('Waiting for the proxies to sync', () =>
-    waitWithProgress(progress, 'kube-proxy', 120_000 * scale, () => Promise.all([...running.nodes.values()].map((node) =>
-      waitFor(`kube-proxy on ${node.name} to program the lab's Services`, 120_000 * scale, async () => (await proxyCaughtUp(node)) || undefined, 500)))));
-}
+import { stopNodeProcess } from './node-process.ts';
+import { labDir } from './state.ts';
+import type { RunningLab } from './up.ts';
 
 /**
  * Stops the lab on its nodes and keeps the nodes: kills the recorded daemons

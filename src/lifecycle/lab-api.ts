@@ -4,6 +4,7 @@
 import { ApiClient } from '../controlplane/client.ts';
 import type { Deployment, EndpointSlice, KubeObject, Pod, Service } from '../k8s/objects.ts';
 import { RESOURCES, kindGroup, type ResourceKind } from '../k8s/objects.ts';
+import { LABEL_SERVICE_NAME } from '../k8s/labels.ts';
 import type { LabNode } from '../cluster/driver.ts';
 import { containerPidFile, podDir } from '../workloads/pod-paths.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,7 +102,7 @@ export class LabApi {
   }
 
   async endpointsOf(service: string, namespace = 'default'): Promise<EndpointView[]> {
-    const slices = await this.list<EndpointSlice>('EndpointSlice', namespace, { labelSelector: `kubernetes.io/service-name=${service}` });
+    const slices = await this.list<EndpointSlice>('EndpointSlice', namespace, { labelSelector: `${LABEL_SERVICE_NAME}=${service}` });
     return slices.flatMap((s) =>
       (s.endpoints ?? []).map((e) => ({
         ip: e.addresses[0],

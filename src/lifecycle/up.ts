@@ -9,7 +9,7 @@ import type { LabDriver, LabNode, LabNodes } from '../cluster/driver.ts';
 import { cniConfig } from '../cni/config.ts';
 import { ApiClient } from '../controlplane/client.ts';
 import { EnvironmentError } from '../util/errors.ts';
-import type { Progress } from '../cli/output.ts';
+import type { Progress } from '../util/output.ts';
 import { apiSocketPath, labDir, readRecord, writeRecord, type LabRecord } from './state.ts';
 import { API_PORT, apiServerArgv, cniConfDir, kubeletArgv, nodeDir, proxyArgv } from './daemons.ts';
 import { LabApi } from './lab-api.ts';

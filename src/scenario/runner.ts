@@ -5,7 +5,7 @@
 import { seedVars, type ScenarioContext } from './context.ts';
 import { retryUntil } from './retry.ts';
 import { CheckFailed } from '../util/errors.ts';
-import { paint, sym } from '../cli/output.ts';
+import { paint, sym } from '../util/output.ts';
 import { checkReach, checkUnreachable } from './assertions/reach.ts';
 import { checkDns, checkExec, checkServiceIP, checkSourceIP } from './assertions/basic.ts';
 import { checkProxyRules } from './assertions/proxy-rules.ts';

@@ -2,7 +2,7 @@
 // packet hit as a tree (a jump nests), each with its comment, what it matched
 // on and how far its counters moved; then conntrack's before/after-NAT tuples
 // and who answered. Colour only through paint() (NO_COLOR, non-TTY: none).
-import { paint } from '../cli/output.ts';
+import { paint } from '../util/output.ts';
 import { parseRule } from '../proxy/iptables/save-parse.ts';
 import type { ConntrackEntry, NatSummary } from './conntrack.ts';
 import type { HookWalk, NodeWalk, Packet, WalkStep } from './iptables-walk.ts';

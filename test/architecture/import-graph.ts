@@ -83,6 +83,52 @@ export function importsBetween(g: ImportGraph, from: (f: string) => boolean, to:
   return out.sort();
 }
 
+/**
+ * The folders of src/, lowest first (issue 11's target layering). A file may
+ * import from its own folder or a lower one; folders on one floor (util, k8s)
+ * may import each other.
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ['util', 'k8s'],
+  ['lab'],
+  ['image'],
+  ['cluster'],
+  ['cni'],
+  ['controlplane'],
+  ['proxy'],
+  ['workloads'],
+  ['lifecycle'],
+  ['scenario'],
+  ['trace'],
+  ['exercise'],
+  ['cli'],
+];
+
+/** The floor of a file under `root` (its top folder's index in `layers`), or undefined outside them. */
+export function layerOf(file: string, layers: readonly (readonly string[])[] = LAYERS, root = 'src'): number | undefined {
+  const parts = file.split('/');
+  if (parts[0] !== root || parts.length < 3) return undefined;
+  const i = layers.findIndex((floor) => floor.includes(parts[1]));
+  return i < 0 ? undefined : i;
+}
+
+/** Imports that point up the layers, as "a.ts → b.ts"; a file in a folder of no floor is reported against itself. */
+export function layerViolations(g: ImportGraph, layers: readonly (readonly string[])[] = LAYERS, root = 'src'): string[] {
+  const out: string[] = [];
+  for (const [a, bs] of g.edges) {
+    const from = layerOf(a, layers, root);
+    if (from === undefined) {
+      out.push(`${a}: in no layer`);
+      continue;
+    }
+    for (const b of bs) {
+      const to = layerOf(b, layers, root);
+      if (to !== undefined && to > from) out.push(`${a} → ${b}`);
+    }
+  }
+  return out.sort();
+}
+
 /** The longest functions (by a brace-counting scan of `function` declarations and methods). */
 export function longestFunctions(files: string[], n = 10): { where: string; lines: number }[] {
   const found: { where: string; lines: number }[] = [];
@@ -117,6 +163,8 @@ if (process.argv[1]?.endsWith('import-graph.ts')) {
   for (const c of cycles) console.log(`  cycle: ${c.join(' ↔ ')}`);
   console.log('below src/cli importing src/cli:');
   for (const l of importsBetween(g, (f) => !f.startsWith('src/cli/'), (f) => f.startsWith('src/cli/'))) console.log(`  ${l}`);
+  console.log('imports that point up the layers:');
+  for (const l of layerViolations(g)) console.log(`  ${l}`);
   console.log('longest functions:');
   for (const f of longestFunctions(sourceFiles())) console.log(`  ${String(f.lines).padStart(4)}  ${f.where}`);
 }

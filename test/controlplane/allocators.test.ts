@@ -2,12 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AllocationError, ClusterIPAllocator, NodePortAllocator, parsePortRange, seededRandom } from '../../src/controlplane/allocators.ts';
 import { Registry } from '../../src/controlplane/registry.ts';
-import { ServiceRules } from '../../src/controlplane/service-rules.ts';
+import { ServiceStrategy } from '../../src/controlplane/service-strategy.ts';
 import { ApiError, kubectlErrorText } from '../../src/controlplane/status.ts';
 import { Store, type KObj } from '../../src/controlplane/store.ts';
 
 function registry(cidr = '10.96.0.0/12') {
-  const services = new ServiceRules(new ClusterIPAllocator(cidr, seededRandom(1)), new NodePortAllocator({ base: 30000, size: 2768 }, seededRandom(2)));
+  const services = new ServiceStrategy(new ClusterIPAllocator(cidr, seededRandom(1)), new NodePortAllocator({ base: 30000, size: 2768 }, seededRandom(2)));
   const r = new Registry({ store: new Store(), services });
   r.create('Namespace', undefined, { metadata: { name: 'default' } });
   return r;

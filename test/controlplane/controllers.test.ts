@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClusterIPAllocator, NodePortAllocator } from '../../src/controlplane/allocators.ts';
 import { Registry } from '../../src/controlplane/registry.ts';
-import { ServiceRules } from '../../src/controlplane/service-rules.ts';
+import { ServiceStrategy } from '../../src/controlplane/service-strategy.ts';
 import { Store, type KObj } from '../../src/controlplane/store.ts';
 import { DeploymentController } from '../../src/controlplane/controllers/deployment.ts';
 import { Scheduler, choosePlacement } from '../../src/controlplane/controllers/scheduler.ts';
@@ -19,7 +19,7 @@ const settle = async () => {
 };
 
 function cluster() {
-  const r = new Registry({ store: new Store(), services: new ServiceRules(new ClusterIPAllocator('10.96.0.0/12'), new NodePortAllocator({ base: 30000, size: 2768 })) });
+  const r = new Registry({ store: new Store(), services: new ServiceStrategy(new ClusterIPAllocator('10.96.0.0/12'), new NodePortAllocator({ base: 30000, size: 2768 })) });
   ensureBuiltins(r, { serviceCIDR: '10.96.0.0/12', nodes: NODES, controlPlaneNode: 'node-01', advertiseAddress: '192.168.49.2', securePort: 6443 }, () => {});
   r.delete('Deployment', 'kube-system', 'coredns');
   const controllers: Controller[] = [new Scheduler(r, () => {}), new DeploymentController(r, () => {}), new GarbageCollector(r, () => {}), new NamespaceController(r, () => {})];

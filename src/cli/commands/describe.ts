@@ -3,6 +3,7 @@
 // object whose name starts with it; no NAME describes them all.
 import type { Command } from 'commander';
 import type { Deployment, EndpointSlice, K8sNode, KubeObject, Pod, ResourceKind, Service } from '../../k8s/objects.ts';
+import { LABEL_SERVICE_NAME } from '../../k8s/labels.ts';
 import { resourcePath } from '../../lifecycle/lab-api.ts';
 import type { ApiClient } from '../../controlplane/client.ts';
 import { labOptions, namespaced, parseResourceArgs, withClient } from '../kubectl/args.ts';
@@ -16,7 +17,7 @@ async function describeOne(client: ApiClient, kind: ResourceKind, obj: KubeObjec
   const ns = obj.metadata?.namespace;
   switch (kind) {
     case 'Service': {
-      const slices = await client.list<EndpointSlice>(resourcePath('EndpointSlice', ns), { labelSelector: `kubernetes.io/service-name=${obj.metadata?.name}` });
+      const slices = await client.list<EndpointSlice>(resourcePath('EndpointSlice', ns), { labelSelector: `${LABEL_SERVICE_NAME}=${obj.metadata?.name}` });
       return describeService(obj as Service, slices.items);
     }
     case 'Pod':

@@ -7,7 +7,7 @@ import { readRecord, type LabRecord } from '../../lifecycle/state.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { cidrString, parseCidr } from '../../util/cidr.ts';
 import { selectLab } from '../lab-select.ts';
-import { paint, sym } from '../output.ts';
+import { paint, sym } from '../../util/output.ts';
 import { isProblem, networkFindings, type Finding, type NetworkPlan } from '../doctor/findings.ts';
 import { checkLabFile, checkRunningLab, planOfLayout } from '../doctor/gather.ts';
 

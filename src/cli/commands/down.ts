@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listLabs, readRecord } from '../../lifecycle/state.ts';
 import { DRIVERS, getDriver } from '../../cluster/drivers.ts';
 import { EnvironmentError } from '../../util/errors.ts';
-import { sym } from '../output.ts';
+import { sym } from '../../util/output.ts';
 
 export default function register(program: Command): void {
   program

@@ -2,7 +2,7 @@
 // work with the usual verbs, check (each hidden check passed or its hint),
 // and for instructors and CI: solve (the reference solution), list.
 import type { Command } from 'commander';
-import { Progress, paint, sym, table } from '../output.ts';
+import { Progress, paint, sym, table } from '../../util/output.ts';
 import { loadExercise, taskText, type Exercise } from '../../exercise/load.ts';
 import { exerciseFiles, exercisesDir, findExercise } from '../../exercise/find.ts';
 import { answersDir, checkExercise, rebuildExercise, solveExercise, startExercise } from '../../exercise/run.ts';

@@ -3,8 +3,8 @@ import { stringify as toYaml } from 'yaml';
 import { selectLab } from '../lab-select.ts';
 import { resolveKind } from '../../lifecycle/lab-api.ts';
 import { RESOURCES, kindGroup, type KubeObject } from '../../k8s/objects.ts';
-import { COLUMNS } from '../kubectl-format.ts';
-import { table } from '../output.ts';
+import { COLUMNS } from '../kubectl/format.ts';
+import { table } from '../../util/output.ts';
 
 export default function register(program: Command): void {
   program

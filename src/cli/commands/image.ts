@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { sym } from '../output.ts';
+import { sym } from '../../util/output.ts';
 
 export default function register(program: Command): void {
   const image = program.command('image').description('the VM base image of the libvirt driver (Debian 12, offline once built)');

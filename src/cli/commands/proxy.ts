@@ -30,10 +30,10 @@ export default function register(program: Command): void {
     .option('--mode <mode>', `${PROXY_MODES.join(' | ')} (default: the lab's current mode)`)
     .action(async (name: string | undefined, o: { mode?: string }) => {
       const { selectLab } = await import('../lab-select.ts');
-      const { Progress } = await import('../output.ts');
+      const { Progress } = await import('../../util/output.ts');
       const { loadLab } = await import('../../lab/load.ts');
       const { proxyModeError } = await import('../../lifecycle/preflight.ts');
-      const { restartProxy } = await import('../../lifecycle/keep-nodes.ts');
+      const { restartProxy } = await import('../../lifecycle/proxy-restart.ts');
       const running = await selectLab(name);
       const mode = o.mode === undefined ? running.record.mode : parseProxyMode(o.mode);
       const modeError = await proxyModeError(mode, running.driver);

@@ -1,73 +1,9 @@
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { Progress, paint, sym } from '../output.ts';
-import { loadLab, type Lab } from '../../lab/load.ts';
-import { getDriver } from '../../cluster/drivers.ts';
-import { attachLab, upLab, type RunningLab } from '../../lifecycle/up.ts';
-import { preflightLab } from '../../lifecycle/preflight.ts';
-import { readRecord } from '../../lifecycle/state.ts';
-import { scenarioContext } from '../../lifecycle/rebuild.ts';
-import { runScenario, type ScenarioResult } from '../../scenario/runner.ts';
-import { EnvironmentError } from '../../util/errors.ts';
+import { sym } from '../../util/output.ts';
 import { writeReport } from '../../scenario/report.ts';
-import { PROXY_MODES, parseProxyMode, type ProxyMode } from '../../k8s/proxy-mode.ts';
-
-export interface RunOptions {
-  driver: string;
-  mode?: ProxyMode;
-  /** A matrix: every lab in each of these modes (comma-separated). */
-  modes?: string;
-  down?: boolean;
-  report?: string;
-  output?: string;
-}
-
-/** Brings the lab up if needed, runs its scenario, optionally tears down. */
-export async function runLab(file: string, opts: RunOptions): Promise<ScenarioResult> {
-  let lab: Lab = await loadLab(file, { mode: opts.mode });
-  const quiet = opts.output === 'json';
-  const progress = new Progress(quiet);
-  const rec = await readRecord(lab.name);
-  // A lab already up (say with `svclab up --mode ipvs`) runs in the mode it is in, unless --mode says otherwise.
-  if (rec?.phase === 'up' && !opts.mode && rec.mode !== lab.layout.proxyMode) lab = await loadLab(file, { mode: rec.mode });
-  let running: RunningLab;
-  const driver = await getDriver(rec?.driver ?? opts.driver);
-  if (rec?.phase === 'up') {
-    if (rec.mode !== lab.layout.proxyMode) {
-      throw new EnvironmentError(`lab ${lab.name} is up in ${rec.mode} mode, not ${lab.layout.proxyMode}`, `run \`svclab down ${lab.name}\` first, or leave out --mode to run it in ${rec.mode} mode`);
-    }
-    running = await attachLab(rec, driver);
-  } else {
-    await preflightLab(lab, driver);
-    const leftovers = Boolean(rec) || (await driver.exists(lab.name));
-    try {
-      running = await upLab(lab, driver, progress);
-    } catch (err) {
-      // --down promises this run leaves nothing behind, also when up fails half-way.
-      if (opts.down && !leftovers) await driver.down(lab.name);
-      throw err;
-    }
-  }
-  if (!quiet) console.log(`\n${paint('bold', `Scenario of ${lab.name}`)} (${running.record.mode} mode, ${driver.name} driver)`);
-  let result: ScenarioResult;
-  try {
-    result = await runScenario(
-      scenarioContext(lab, running, progress),
-      (lab.spec.scenario ?? []) as never,
-      { lab: lab.name, labFile: lab.file, quiet },
-    );
-    result.setupSeconds = progress.timings.reduce((a, t) => a + t.seconds, 0);
-    // The phase times of the up this run did (also in -o json: VM runs are worth timing).
-    if (progress.timings.length) Object.assign(result, { phases: progress.timings });
-  } finally {
-    if (opts.down) {
-      const t0 = Date.now();
-      const summary = await driver.down(lab.name);
-      if (!quiet) console.log(`${sym.ok()} lab ${lab.name} removed: ${summary} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
-    }
-  }
-  return result;
-}
+import { PROXY_MODES, parseProxyMode } from '../../k8s/proxy-mode.ts';
+import { runLab, type RunOptions } from '../run-lab.ts';
 
 export default function register(program: Command): void {
   program
@@ -94,8 +30,8 @@ Exit codes: 0 every assertion passed (in every cell that ran), 1 some failed, 2 
     .action(async (file: string, flags: Omit<RunOptions, 'mode'> & { mode?: string }) => {
       const opts: RunOptions = { ...flags, mode: flags.mode === undefined ? undefined : parseProxyMode(flags.mode) };
       if (opts.modes || (await stat(file).catch(() => undefined))?.isDirectory()) {
-        const { runMatrix } = await import('../matrix-run.ts');
-        const { cellResult, matrixExitCode } = await import('../run-matrix.ts');
+        const { runMatrix } = await import('../matrix/run.ts');
+        const { cellResult, matrixExitCode } = await import('../matrix/plan.ts');
         const cells = await runMatrix(file, opts);
         if (opts.report) await writeReport(opts.report, cells.map(cellResult));
         if (opts.output === 'json') console.log(JSON.stringify({ passed: matrixExitCode(cells) === 0, cells: cells.map((c) => ({ ...c, result: cellResult(c) })) }, null, 2));

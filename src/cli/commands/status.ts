@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { listLabs, readRecord } from '../../lifecycle/state.ts';
-import { table } from '../output.ts';
+import { table } from '../../util/output.ts';
 
 export default function register(program: Command): void {
   program

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Progress, paint } from '../output.ts';
+import { Progress, paint } from '../../util/output.ts';
 import { loadLab } from '../../lab/load.ts';
 import { getDriver } from '../../cluster/drivers.ts';
 import { upLab } from '../../lifecycle/up.ts';

@@ -3,6 +3,7 @@
 // is wrong, why it breaks service networking, what upstream Kubernetes does
 // about it and how to fix it. Gathering the state is gather.ts's job.
 import type { EndpointSlice, K8sNode, Pod, Service } from '../../k8s/objects.ts';
+import { LABEL_SERVICE_NAME } from '../../k8s/labels.ts';
 import { cidrContains, cidrOverlap, cidrString, lastIP, bigToIP, parseCidr, type Cidr } from '../../util/cidr.ts';
 import { NODE_POD_PREFIX, nodePodSlices } from '../../lab/layout.ts';
 
@@ -134,7 +135,7 @@ export function clusterFindings(state: ClusterState): Finding[] {
     // ExternalName and selector-less Services get no EndpointSlices from the controller.
     if (svc.spec?.type === 'ExternalName' || !sel || !Object.keys(sel).length) continue;
     const ns = svc.metadata?.namespace ?? 'default';
-    const slices = state.slices.filter((s) => s.metadata?.namespace === ns && s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata?.name);
+    const slices = state.slices.filter((s) => s.metadata?.namespace === ns && s.metadata?.labels?.[LABEL_SERVICE_NAME] === svc.metadata?.name);
     const ready = slices.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions?.ready !== false));
     if (ready.length) continue;
     const matching = (podsByNs.get(ns) ?? []).filter((p) => Object.entries(sel).every(([k, v]) => p.metadata?.labels?.[k] === v));

@@ -6,7 +6,7 @@
 // kubectl prints when a cluster recorded none.
 import type { Container, Deployment, EndpointSlice, K8sNode, Pod, Service } from '../../k8s/objects.ts';
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
-import { humanDuration } from '../kubectl-format.ts';
+import { humanDuration } from './format.ts';
 import { PrefixWriter } from './tabwriter.ts';
 
 type Labels = Record<string, string> | undefined;

@@ -5,7 +5,7 @@
 // Service and Deployment a learner gets from kubectl — and the same
 // `--dry-run=client -o yaml`. Pure: no API calls; errors carry kubectl's words.
 import type { Container, Deployment, KubeObject, Pod, Service, ServicePort } from '../../k8s/objects.ts';
-import { portNameErrors } from '../../lab/names.ts';
+import { portNameErrors } from '../../k8s/names.ts';
 
 /** A client-side error kubectl prints as "error: <message>" (exit 1). */
 export class KubectlError extends Error {

@@ -8,7 +8,7 @@ import { arch } from 'node:os';
 import type { Registry } from '../registry.ts';
 import { KUBE_VERSION } from '../resources.ts';
 import { rfc3339, type KObj } from '../store.ts';
-import { SERVICE_NAME_LABEL } from './endpointslice.ts';
+import { LABEL_SERVICE_NAME } from '../../k8s/labels.ts';
 import { onKinds, QueueController, type Log } from './queue.ts';
 
 export interface LabNodeInfo {
@@ -87,7 +87,7 @@ function kubernetesEndpointObjects(info: ClusterInfo): { endpoints: KObj; slice:
     slice: {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: 'kubernetes', namespace: 'default', labels: { [SERVICE_NAME_LABEL]: 'kubernetes' } },
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { [LABEL_SERVICE_NAME]: 'kubernetes' } },
       addressType: info.advertiseAddress.includes(':') ? 'IPv6' : 'IPv4',
       endpoints: [{ addresses: [info.advertiseAddress], conditions: { ready: true } }],
       ports: [port],

@@ -7,7 +7,7 @@ import type { K8sNode, Pod, Service } from '../../k8s/objects.ts';
 import type { KObj } from '../store.ts';
 import { mapSelectorMatcher } from '../selectors.ts';
 import { desiredEndpointGroups } from './endpoint-set.ts';
-import { HEADLESS_LABEL } from './endpointslice.ts';
+import { LABEL_HEADLESS } from '../../k8s/labels.ts';
 import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 
 /** The Endpoints object a Service should have (pure). */
@@ -32,7 +32,7 @@ export function desiredEndpoints(svc: Service, pods: Pod[], nodes: K8sNode[]): K
     })
     .filter((s) => s.addresses || s.notReadyAddresses);
   const labels: Record<string, string> = { ...svc.metadata?.labels };
-  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
+  if (svc.spec?.clusterIP === 'None') labels[LABEL_HEADLESS] = '';
   return {
     apiVersion: 'v1',
     kind: 'Endpoints',

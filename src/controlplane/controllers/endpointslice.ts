@@ -4,6 +4,7 @@
 // by the Service, at most 100 endpoints each. Endpoints stay in the slice that
 // already holds them; new ones fill slices with room before a new slice is
 // made; a Service with no endpoints keeps one empty placeholder slice.
+import { LABEL_HEADLESS, LABEL_SERVICE_NAME } from '../../k8s/labels.ts';
 import type { K8sNode, Pod, Service as ApiService } from '../../k8s/objects.ts';
 import type { EndpointSlice as ApiSlice } from 'kubernetes-types/discovery/v1.js';
 import { rfc3339, type KObj, type Mutable } from '../store.ts';
@@ -14,10 +15,8 @@ import { keyFor, onKinds, QueueController, splitKey } from './queue.ts';
 type Service = Mutable<ApiService>;
 type EndpointSlice = Mutable<ApiSlice>;
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
-export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
 export const MAX_ENDPOINTS_PER_SLICE = 100;
 
@@ -27,10 +26,10 @@ const addrOf = (e: SliceEndpoint) => e.addresses[0];
 export function sliceLabels(svc: Service): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(svc.metadata?.labels ?? {})) {
-    if (k !== SERVICE_NAME_LABEL && k !== MANAGED_BY_LABEL) labels[k] = v;
+    if (k !== LABEL_SERVICE_NAME && k !== MANAGED_BY_LABEL) labels[k] = v;
   }
-  if (svc.spec?.clusterIP === 'None') labels[HEADLESS_LABEL] = '';
-  labels[SERVICE_NAME_LABEL] = svc.metadata!.name!;
+  if (svc.spec?.clusterIP === 'None') labels[LABEL_HEADLESS] = '';
+  labels[LABEL_SERVICE_NAME] = svc.metadata!.name!;
   labels[MANAGED_BY_LABEL] = MANAGED_BY;
   return labels;
 }
@@ -131,7 +130,7 @@ export class EndpointSliceController extends QueueController {
       const o = e.object;
       if (e.kind === 'Service') this.queue.add(keyFor(o.metadata.namespace, o.metadata.name!));
       else if (e.kind === 'EndpointSlice') {
-        const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
+        const svc = o.metadata.labels?.[LABEL_SERVICE_NAME];
         if (svc && o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) this.queue.add(keyFor(o.metadata.namespace, svc));
       } else if (e.kind === 'Pod') {
         for (const s of store.list('Service', o.metadata.namespace).items) {
@@ -154,7 +153,7 @@ export class EndpointSliceController extends QueueController {
     const [ns, name] = splitKey(key);
     const store = this.registry.store;
     const existing = (store.list('EndpointSlice', ns).items as EndpointSlice[]).filter(
-      (s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
+      (s) => s.metadata?.labels?.[LABEL_SERVICE_NAME] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
     );
     const svc = this.registry.tryGet('Service', ns, name) as Service | undefined;
     // Without a selector (or as ExternalName) a Service gets no slices from us; we also drop ones we made earlier.
@@ -168,7 +167,7 @@ export class EndpointSliceController extends QueueController {
     for (const s of plan.create) this.registry.create('EndpointSlice', ns, s as KObj);
     if (plan.create.length || plan.update.length || plan.delete.length) {
       const count = (store.list('EndpointSlice', ns).items as EndpointSlice[])
-        .filter((s) => s.metadata?.labels?.[SERVICE_NAME_LABEL] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
+        .filter((s) => s.metadata?.labels?.[LABEL_SERVICE_NAME] === name && s.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY)
         .reduce((n, s) => n + (s.endpoints ?? []).length, 0);
       this.log(`endpointslice-controller: ${key}: ${count} endpoint(s) (${plan.create.length} created, ${plan.update.length} updated, ${plan.delete.length} deleted)`);
     }

@@ -1,5 +1,5 @@
 // kubectl's table layouts and age format, for `svclab get` (and describe).
-import type { Deployment, EndpointSlice, K8sNode, Pod, Service } from '../k8s/objects.ts';
+import type { Deployment, EndpointSlice, K8sNode, Pod, Service } from '../../k8s/objects.ts';
 
 /** kubectl's HumanDuration (k8s.io/apimachinery/pkg/util/duration). */
 export function humanDuration(ms: number): string {

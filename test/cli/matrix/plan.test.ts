@@ -4,10 +4,10 @@
 process.env.NO_COLOR = '1';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cellResult, duration, formatMatrix, matrixExitCode, modesFor, type MatrixCell } from '../../src/cli/run-matrix.ts';
-import { parseProxyModeList as parseModes } from '../../src/k8s/proxy-mode.ts';
-import { toJUnit, toTap } from '../../src/scenario/report.ts';
-import type { ScenarioResult } from '../../src/scenario/runner.ts';
+import { cellResult, duration, formatMatrix, matrixExitCode, modesFor, type MatrixCell } from '../../../src/cli/matrix/plan.ts';
+import { parseProxyModeList as parseModes } from '../../../src/k8s/proxy-mode.ts';
+import { toJUnit, toTap } from '../../../src/scenario/report.ts';
+import type { ScenarioResult } from '../../../src/scenario/runner.ts';
 
 function result(lab: string, mode: string, passed: number, failed: string[] = [], skipped = 0, seconds = 20): ScenarioResult {
   const items = [

@@ -11,7 +11,7 @@ import { cidrContains, ipFamily, normalizeIP, parseCidr } from '../util/cidr.ts'
 import { AllocationError, type ClusterIPAllocator, type NodePortAllocator } from './allocators.ts';
 import { field, internalError, invalid, type FieldError, type GoValue } from './status.ts';
 import { resourceFor } from './resources.ts';
-import { dns1123LabelError, portNameErrors } from '../lab/names.ts';
+import { dns1123LabelError, portNameErrors } from '../k8s/names.ts';
 
 /** An allocation in progress: commit keeps it (and performs deferred releases), revert undoes it. */
 export interface Txn {
@@ -149,7 +149,8 @@ function goServicePortKey(protocol: string, port: number): GoValue {
   };
 }
 
-export class ServiceRules {
+/** The apiserver's Service strategy (upstream's svcStrategy + the REST storage's allocation): not the proxy's kernel rules (src/proxy/iptables/service-rules.ts). */
+export class ServiceStrategy {
   readonly family: 'IPv4' | 'IPv6';
 
   constructor(

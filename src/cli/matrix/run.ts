@@ -5,15 +5,15 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { paint, sym } from './output.ts';
-import { loadLab, type Lab } from '../lab/load.ts';
-import { getDriver } from '../cluster/drivers.ts';
-import { proxyModeError } from '../lifecycle/preflight.ts';
-import { readRecord } from '../lifecycle/state.ts';
-import { LabFileError } from '../util/errors.ts';
-import { runLab, type RunOptions } from './commands/run.ts';
-import { duration, formatMatrix, modesFor, type MatrixCell } from './run-matrix.ts';
-import { parseProxyModeList } from '../k8s/proxy-mode.ts';
+import { paint, sym } from '../../util/output.ts';
+import { loadLab, type Lab } from '../../lab/load.ts';
+import { getDriver } from '../../cluster/drivers.ts';
+import { proxyModeError } from '../../lifecycle/preflight.ts';
+import { readRecord } from '../../lifecycle/state.ts';
+import { LabFileError } from '../../util/errors.ts';
+import { runLab, type RunOptions } from '../run-lab.ts';
+import { duration, formatMatrix, modesFor, type MatrixCell } from './plan.ts';
+import { parseProxyModeList } from '../../k8s/proxy-mode.ts';
 
 /** The lab files of a directory (YAML documents of kind Lab), sorted; other YAML (exercises, objects) is left out. */
 export async function labFilesIn(dir: string): Promise<string[]> {

@@ -2,9 +2,9 @@
 // module plans the cells and sums them up (pure); run.ts runs them. The
 // summary is a lab × mode table (passed / failed / skipped counts and time),
 // then why cells were skipped or broke, then one totals line.
-import { paint } from './output.ts';
-import type { ItemResult, ScenarioResult } from '../scenario/runner.ts';
-import { PROXY_MODES, type ProxyMode } from '../k8s/proxy-mode.ts';
+import { paint } from '../../util/output.ts';
+import type { ItemResult, ScenarioResult } from '../../scenario/runner.ts';
+import { PROXY_MODES, type ProxyMode } from '../../k8s/proxy-mode.ts';
 
 export type CellStatus = 'passed' | 'failed' | 'skipped' | 'error';
 

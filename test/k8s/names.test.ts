@@ -1,7 +1,7 @@
 // IsValidPortName as the apiserver (Service targetPort) and kubectl (`--tcp port:name`) word it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { portNameErrors } from '../../src/lab/names.ts';
+import { portNameErrors } from '../../src/k8s/names.ts';
 
 test('valid IANA service names pass', () => {
   for (const name of ['http', 'web-8080', 'a1', 'abcdefghijklmno']) assert.equal(portNameErrors(name), [], name);
