@@ -35,8 +35,9 @@ export async function stopNodeProcess(node: LabNode, pid: number, graceMs = 10_0
 export async function restartProxy(lab: Lab, running: RunningLab, mode: string, progress: Progress): Promise<void> {
   const rec = running.record;
   const { nodeBin, bundle } = running.driver.runtime();
-  const loadModules = running.driver.name !== 'netns';
-  const scale = running.driver.timeScale ?? 1;
+  // Kernel modules are host-wide where nodes share this host's kernel: never modprobe there.
+  const loadModules = !running.driver.capabilities.sharesHostKernel;
+  const scale = running.driver.capabilities.timeScale;
   rec.daemons ??= {};
   await progress.phase(`Restarting kube-proxy in ${mode} mode on every node (was ${rec.mode})`, async () => {
     await Promise.all(rec.layout.nodes.map(async (n) => {
@@ -62,11 +63,11 @@ export async function restartProxy(lab: Lab, running: RunningLab, mode: string, 
  * (proxies, kubelets, then the apiserver), the pods' processes and network
  * namespaces, and the lab's files inside each node; on this host the lab
  * record, the API socket and its forwarder go, the VM files stay.
- * Only for drivers whose nodes are not this host's namespaces (libvirt).
+ * Only for drivers whose nodes outlive the lab (VMs).
  */
 export async function downKeepNodes(running: RunningLab): Promise<string> {
   const rec = running.record;
-  if (running.driver.name === 'netns') {
+  if (!running.driver.capabilities.nodesOutliveLab) {
     throw new EnvironmentError('--keep-nodes is for VM nodes (the libvirt driver); a netns lab is removed whole', `run \`svclab down ${rec.name}\``);
   }
   const stateDir = labDir(rec.name);
@@ -90,7 +91,7 @@ export async function downKeepNodes(running: RunningLab): Promise<string> {
     await node.exec(['rm', '-rf', stateDir], { allowFailure: true });
   }));
   // On this host: the record, the API socket and its forwarder; the VMs' own files stay.
-  await running.driver.unforward?.(rec.name);
+  await running.driver.unforward(rec.name);
   for (const f of ['lab.json', 'api.sock']) rmSync(join(stateDir, f), { force: true });
   if (existsSync(join(stateDir, 'logs'))) rmSync(join(stateDir, 'logs', 'forward.log'), { force: true });
   return `stopped ${stopped} daemons and the pods on ${running.nodes.size} nodes; the nodes stay`;

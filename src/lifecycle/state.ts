@@ -4,13 +4,13 @@
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabLayout } from '../lab/load.ts';
-
-export const STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/var/lib/svclab';
+import type { DriverName } from '../cluster/driver.ts';
+import { STATE_ROOT, labStateDir } from '../cluster/common/state-dir.ts';
 
 export interface LabRecord {
   name: string;
   file: string;
-  driver: 'netns' | 'libvirt';
+  driver: DriverName;
   mode: string;
   layout: LabLayout;
   phase: 'starting' | 'up' | 'failed';
@@ -21,8 +21,9 @@ export interface LabRecord {
   daemons?: Record<string, number>;
 }
 
+/** The lab's state directory (its one home is the drivers' common state-dir.ts: they create and remove it). */
 export function labDir(lab: string): string {
-  return join(STATE_ROOT, lab);
+  return labStateDir(lab);
 }
 
 export function apiSocketPath(lab: string): string {

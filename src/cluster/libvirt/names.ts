@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { LabFileError } from '../../util/errors.ts';
-import { checkLabel, checkNodeName, labStateDir, networkNetnsName, netnsName } from '../netns-names.ts';
+import { checkLabel, checkNodeName, networkNetnsName, netnsName } from '../common/names.ts';
+import { labStateDir } from '../common/state-dir.ts';
 
 export { networkNetnsName, netnsName };
 

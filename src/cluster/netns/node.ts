@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { LabNode } from './driver.ts';
-import { CommandError } from '../util/errors.ts';
-import { run, type ExecOptions, type ExecResult } from '../util/exec.ts';
+import type { LabNode } from '../driver.ts';
+import { CommandError } from '../../util/errors.ts';
+import { run, type ExecOptions, type ExecResult } from '../../util/exec.ts';
 
 /** How long a daemon must stay up before startDaemon calls it started. */
 const DAEMON_SETTLE_MS = 100;
