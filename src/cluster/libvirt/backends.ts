@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { run } from '../../util/exec.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { labStateDir } from '../common/state-dir.ts';
-import { DOMAIN_PREFIX, METADATA_NS, networkNetnsName } from './names.ts';
+import { DOMAIN_PREFIX, METADATA_NS } from './names.ts';
+import { networkNetnsName } from '../common/names.ts';
 import { domainXml, emulatorWrapper, qemuArgv, type VmSpec } from './vm-spec.ts';
 
 export type BackendKind = 'qemu' | 'libvirt';
