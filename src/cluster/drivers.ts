@@ -1,22 +1,23 @@
 // Driver registry: the lifecycle asks for a driver by name and gets the
-// LabDriver interface; nothing above this file imports a driver directly.
-import type { LabDriver } from './driver.ts';
+// LabDriver contract; nothing above this file imports a driver directly, and
+// nothing above src/cluster decides anything on the name it gets back.
+import type { DriverName, LabDriver } from './driver.ts';
 import { EnvironmentError } from '../util/errors.ts';
 
-/** Every driver, netns first (the one that needs no record to find a lab). */
-export const DRIVERS = ['netns', 'libvirt'] as const;
+/** Every driver, in the order `down` without a record tries them. */
+export const DRIVERS: readonly DriverName[] = ['netns', 'libvirt'];
 
 export async function getDriver(name: string): Promise<LabDriver> {
   switch (name) {
     case 'netns': {
-      const { NetnsDriver } = await import('./netns.ts');
-      return new NetnsDriver() as unknown as LabDriver;
+      const { NetnsDriver } = await import('./netns/driver.ts');
+      return new NetnsDriver();
     }
     case 'libvirt': {
       const mod = await import('./libvirt/driver.ts').catch(() => undefined);
       if (!mod) throw new EnvironmentError('the libvirt driver is not available in this build');
-      return new mod.LibvirtDriver() as unknown as LabDriver;
+      return new mod.LibvirtDriver();
     }
   }
-  throw new EnvironmentError(`unknown driver "${name}" (netns, libvirt)`);
+  throw new EnvironmentError(`unknown driver "${name}" (${DRIVERS.join(', ')})`);
 }

@@ -15,8 +15,7 @@ import { configuredMirror } from './mirror.ts';
 import { buildInitramfs } from './initramfs.ts';
 import { AGENT_SOURCE } from './agent-source.ts';
 import { INIT_SOURCE, INIT_PATH, AGENT_PATH } from './guest-init.ts';
-import { IMAGE_MARIADB_TEMPLATE } from '../workloads/containers.ts';
-import { mariadbInstallArgv } from '../workloads/programs.ts';
+import { IMAGE_MARIADB_TEMPLATE, mariadbInstallArgv } from './mariadb.ts';
 import {
   SUITE, IMAGE_PACKAGES, TRIM_PATHS, TRIM_MODULE_DIRS, INITRAMFS_MODULES, DEFAULT_IMAGE_CACHE, imageKey, imageFiles,
   type ImageFiles,

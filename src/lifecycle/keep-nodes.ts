@@ -12,11 +12,11 @@ import type { RunningLab } from './up.ts';
  * (proxies, kubelets, then the apiserver), the pods' processes and network
  * namespaces, and the lab's files inside each node; on this host the lab
  * record, the API socket and its forwarder go, the VM files stay.
- * Only for drivers whose nodes are not this host's namespaces (libvirt).
+ * Only for drivers whose nodes outlive the lab (VMs).
  */
 export async function downKeepNodes(running: RunningLab): Promise<string> {
   const rec = running.record;
-  if (running.driver.name === 'netns') {
+  if (!running.driver.capabilities.nodesOutliveLab) {
     throw new EnvironmentError('--keep-nodes is for VM nodes (the libvirt driver); a netns lab is removed whole', `run \`svclab down ${rec.name}\``);
   }
   const stateDir = labDir(rec.name);
@@ -40,7 +40,7 @@ export async function downKeepNodes(running: RunningLab): Promise<string> {
     await node.exec(['rm', '-rf', stateDir], { allowFailure: true });
   }));
   // On this host: the record, the API socket and its forwarder; the VMs' own files stay.
-  await running.driver.unforward?.(rec.name);
+  await running.driver.unforward(rec.name);
   for (const f of ['lab.json', 'api.sock']) rmSync(join(stateDir, f), { force: true });
   if (existsSync(join(stateDir, 'logs'))) rmSync(join(stateDir, 'logs', 'forward.log'), { force: true });
   return `stopped ${stopped} daemons and the pods on ${running.nodes.size} nodes; the nodes stay`;

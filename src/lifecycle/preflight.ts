@@ -2,7 +2,7 @@
 // an EnvironmentError saying what is missing and what to do (exit code 2).
 import { access, constants } from 'node:fs/promises';
 import type { Lab } from '../lab/load.ts';
-import type { LabDriver } from '../cluster/driver.ts';
+import type { DriverCapabilities, LabDriver } from '../cluster/driver.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { resolveImage } from '../lab/images.ts';
 import type { Deployment, Pod } from '../k8s/objects.ts';
@@ -24,9 +24,9 @@ export async function preflightLab(lab: Lab, driver: LabDriver): Promise<void> {
     throw new EnvironmentError('svclab needs root to create network namespaces and program netfilter', 'run it with sudo');
   }
   await driver.preflight();
-  if (driver.name !== 'netns') return; // VMs carry their own programs (the base image).
-  const modeError = await proxyModeError(lab.layout.proxyMode, driver);
+  const modeError = await proxyModeError(lab.layout.proxyMode, driver.capabilities);
   if (modeError) throw modeError;
+  if (!driver.capabilities.needsHostTools) return; // VMs carry their own programs (the base image).
   const kinds = new Set<string>(['dns']);
   for (const m of lab.spec.manifests ?? []) {
     const spec = (m as Deployment).kind === 'Deployment' ? (m as Deployment).spec?.template?.spec : (m as Pod).kind === 'Pod' ? (m as Pod).spec : undefined;
@@ -48,12 +48,10 @@ export async function preflightLab(lab: Lab, driver: LabDriver): Promise<void> {
 }
 
 /**
- * Why this machine cannot run kube-proxy in `mode` with this driver, or
- * undefined if it can (a matrix run skips such a mode, naming this reason).
+ * Why this machine cannot run kube-proxy in `mode` on nodes with these
+ * capabilities, or undefined if it can (a matrix run skips such a mode,
+ * naming this reason).
  */
-export async function proxyModeError(mode: ProxyMode, driver: Pick<LabDriver, 'name'>): Promise<EnvironmentError | undefined> {
-  return proxyMode(mode).hostError({
-    sharesHostKernel: driver.name === 'netns', // VMs carry their own kernel and programs.
-    kernelHasIPVS: async () => (await import('../cluster/netns.ts')).kernelHasIPVS(),
-  });
+export async function proxyModeError(mode: ProxyMode, capabilities: DriverCapabilities): Promise<EnvironmentError | undefined> {
+  return proxyMode(mode).hostError(capabilities);
 }

@@ -16,8 +16,9 @@ import type { ProxyMode } from '../k8s/proxy-mode.ts';
 export async function restartProxy(lab: Lab, running: RunningLab, mode: ProxyMode, progress: Progress): Promise<void> {
   const rec = running.record;
   const { nodeBin, bundle } = running.driver.runtime();
-  const loadModules = running.driver.name !== 'netns';
-  const scale = running.driver.timeScale ?? 1;
+  // Kernel modules are host-wide where nodes share this host's kernel: never modprobe there.
+  const loadModules = !running.driver.capabilities.sharesHostKernel;
+  const scale = running.driver.capabilities.timeScale;
   rec.daemons ??= {};
   await progress.phase(`Restarting kube-proxy in ${mode} mode on every node (was ${rec.mode})`, async () => {
     await Promise.all(rec.layout.nodes.map(async (n) => {

@@ -5,13 +5,13 @@ import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabLayout } from '../lab/load.ts';
 import type { ProxyMode } from '../k8s/proxy-mode.ts';
-
-export const STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/var/lib/svclab';
+import type { DriverName } from '../cluster/driver.ts';
+import { STATE_ROOT, labStateDir } from '../cluster/common/state-dir.ts';
 
 export interface LabRecord {
   name: string;
   file: string;
-  driver: 'netns' | 'libvirt';
+  driver: DriverName;
   mode: ProxyMode;
   layout: LabLayout;
   phase: 'starting' | 'up' | 'failed';
@@ -22,8 +22,9 @@ export interface LabRecord {
   daemons?: Record<string, number>;
 }
 
+/** The lab's state directory (its one home is the drivers' common state-dir.ts: they create and remove it). */
 export function labDir(lab: string): string {
-  return join(STATE_ROOT, lab);
+  return labStateDir(lab);
 }
 
 export function apiSocketPath(lab: string): string {

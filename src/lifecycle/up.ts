@@ -56,7 +56,7 @@ export async function waitWithProgress<T>(
   }
 }
 
-function labApi(rec: LabRecord, nodes: LabNodes, timeScale = 1): LabApi {
+function labApi(rec: LabRecord, nodes: LabNodes, timeScale: number): LabApi {
   const map = new Map(nodes.nodes.map((n) => [n.name, n]));
   // A TCG node-01 busy starting pods answered a GET after more than 30 s here.
   return new LabApi(new ApiClient({ socket: rec.apiSocket, timeoutMs: 30_000 * timeScale }), map, labDir(rec.name));
@@ -65,7 +65,7 @@ function labApi(rec: LabRecord, nodes: LabNodes, timeScale = 1): LabApi {
 /** Attach to a lab that is up. */
 export async function attachLab(rec: LabRecord, driver: LabDriver): Promise<RunningLab> {
   const nodes = await driver.attach(rec.layout);
-  return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes, driver.timeScale), driver };
+  return { record: rec, nodes: new Map(nodes.nodes.map((n) => [n.name, n])), external: nodes.external, api: labApi(rec, nodes, driver.capabilities.timeScale), driver };
 }
 
 export interface UpOptions {
@@ -122,22 +122,22 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opt
   });
 
   const cp = nodes.nodes[0];
-  const api = labApi(rec, nodes, driver.timeScale);
-  const scale = driver.timeScale ?? 1;
+  const api = labApi(rec, nodes, driver.capabilities.timeScale);
+  const scale = driver.capabilities.timeScale;
   await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
     await daemon(cp, 'apiserver', apiServerArgv(layout, stateDir, rec.apiSocket));
-    // A VM's network is not routed from this host: the driver relays the CLI's socket to node-01:6443.
-    if (driver.forward) await driver.forward(layout, rec.apiSocket, cp.ip, API_PORT);
+    // Where this host does not route to the node network (VMs), the driver relays the CLI's socket to node-01:6443.
+    await driver.forward(layout, rec.apiSocket, cp.ip, API_PORT);
     await waitWithProgress(progress, 'the API server', 20_000 * scale, () => waitFor('the API server', 20_000 * scale, async () => (await api.client.request('GET', '/healthz'), true)));
   }, `(API on ${cp.ip}:${API_PORT}, service CIDR ${layout.serviceCIDR})`);
-  if (driver.forward) progress.note(`node logs are inside each VM under ${join(stateDir, 'logs')} (svclab exec ${cp.name} -- cat ${join(stateDir, 'logs', 'apiserver.log')})`);
+  if (!driver.capabilities.sharesHostFilesystem) progress.note(`node logs are inside each VM under ${join(stateDir, 'logs')} (svclab exec ${cp.name} -- cat ${join(stateDir, 'logs', 'apiserver.log')})`);
 
   await progress.phase(opts.skipProxy ? 'Starting kubelet on every node' : `Starting kubelet and kube-proxy (${mode} mode) on every node`, async () => {
     await Promise.all(
       layout.nodes.map(async (n) => {
         const node = nodeMap.get(n.name)!;
         await daemon(node, 'kubelet', kubeletArgv(layout, n, stateDir));
-        if (!opts.skipProxy) rec.daemons![`proxy/${n.name}`] = await startProxy(node, lab, mode, nodeBin, bundle, { loadModules: driver.name !== 'netns' });
+        if (!opts.skipProxy) rec.daemons![`proxy/${n.name}`] = await startProxy(node, lab, mode, nodeBin, bundle, { loadModules: !driver.capabilities.sharesHostKernel });
       }),
     );
   });

@@ -3,7 +3,7 @@
 // module owns everything that differs between modes, so the daemon, `proxy
 // render`, the preflight and the scenario's proxy-rules assertion ask the
 // registry (modes.ts) and never compare mode names.
-import type { LabNode } from '../cluster/driver.ts';
+import type { DriverCapabilities, LabNode } from '../cluster/driver.ts';
 import type { ProxyMode } from '../k8s/proxy-mode.ts';
 import type { EnvironmentError } from '../util/errors.ts';
 import type { ProxySettings, ProxyState } from './model.ts';
@@ -30,16 +30,11 @@ export interface BackendOptions {
 }
 
 /**
- * What a mode's host check needs to know about where the nodes run. A minimal
- * stand-in for the driver's capabilities (DriverCapabilities in src/cluster)
- * until those land; preflight builds it from the driver.
+ * What a mode's host check asks of the driver (src/cluster's DriverCapabilities):
+ * VMs boot their own kernel and image, so only nodes that share this machine's
+ * kernel and programs are checked here.
  */
-export interface ModeHost {
-  /** The nodes share this machine's kernel and programs (netns). VMs bring their own: nothing to check here. */
-  sharesHostKernel: boolean;
-  /** Whether this machine's kernel has ip_vs (asked only by IPVS mode, before any namespace exists). */
-  kernelHasIPVS(): Promise<boolean>;
-}
+export type ModeHost = Pick<DriverCapabilities, 'sharesHostKernel' | 'needsHostTools' | 'hasIPVS'>;
 
 export interface ProxyModeModule {
   readonly name: ProxyMode;

@@ -32,7 +32,7 @@ export function scenarioContext(lab: Lab, running: RunningLab, progress: Progres
     nodeBin,
     vars: new Map(),
     answersDir: answersDir(lab.name),
-    timeScale: running.driver.timeScale ?? 1,
+    timeScale: running.driver.capabilities.timeScale,
     rebuild: async (change) => {
       const t0 = Date.now();
       const r = await rebuildLab(current, change, running.driver, progress);

@@ -7,7 +7,8 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../util/exec.ts';
-import { mariadbInstallArgv, type ProgramPlan } from './programs.ts';
+import type { ProgramPlan } from './programs.ts';
+import { IMAGE_MARIADB_TEMPLATE, mariadbInstallArgv } from '../image/mariadb.ts';
 import { netnsPath, readPidFiles } from './pod-paths.ts';
 
 /**
@@ -43,13 +44,6 @@ export async function prepareContainer(plan: ProgramPlan, cacheDir: string): Pro
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 const templates = new Map<string, Promise<number>>();
-
-/**
- * A template made at image build time (`svclab image build` runs
- * mariadb-install-db in the chroot): on a TCG VM the install costs tens of
- * seconds of emulated CPU on every node that runs a database pod.
- */
-export const IMAGE_MARIADB_TEMPLATE = '/usr/local/share/svclab/mariadb-datadir';
 
 /**
  * mariadb-install-db takes about a second (several on a busy box) and writes

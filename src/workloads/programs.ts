@@ -9,6 +9,7 @@ type EnvVar = NonNullable<Container['env']>[number];
 type ContainerPort = NonNullable<Container['ports']>[number];
 import type { ImageKind } from '../lab/images.ts';
 import { NETEXEC_DEFAULTS } from './netexec.ts';
+import { MARIADB_SMALL } from '../image/mariadb.ts';
 
 const { join, basename } = posix;
 
@@ -196,34 +197,7 @@ export function renderNginxConf(ports: number[], workDir: string): string {
 
 // ---- MariaDB ------------------------------------------------------------
 
-/** Small enough that 4–6 servers share a 2-core, few-GB box. */
-export const MARIADB_SMALL = [
-  '--innodb-buffer-pool-size=16M',
-  '--innodb-log-file-size=4M',
-  '--innodb-log-buffer-size=1M',
-  '--performance-schema=off',
-  '--key-buffer-size=1M',
-  '--aria-pagecache-buffer-size=1M',
-  '--max-connections=32',
-  '--table-open-cache=64',
-  '--table-definition-cache=400',
-  '--thread-cache-size=2',
-  '--skip-innodb-adaptive-hash-index',
-];
 
-/** mariadb-install-db for the template datadir; --no-defaults keeps /etc/mysql out of it. */
-export function mariadbInstallArgv(datadir: string): string[] {
-  return [
-    'mariadb-install-db',
-    '--no-defaults',
-    '--user=root',
-    `--datadir=${datadir}`,
-    '--skip-test-db',
-    '--auth-root-authentication-method=normal',
-    '--skip-name-resolve',
-    ...MARIADB_SMALL,
-  ];
-}
 
 function planMariadb(base: ProgramPlan, container: Container, ctx: ProgramContext, args: string[]): ProgramPlan {
   // The image's entrypoint runs a non-option first argument as a command.

@@ -14,8 +14,9 @@
 // show up as differences.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { run } from '../../src/util/exec.ts';
-import { labNetnsPrefix, labStateDir } from '../../src/cluster/netns-names.ts';
-import { listNetns, netnsInode, processNetnsInodes } from '../../src/cluster/netns-host.ts';
+import { labNetnsPrefix } from '../../src/cluster/common/names.ts';
+import { labStateDir } from '../../src/cluster/common/state-dir.ts';
+import { listNetns, netnsInode, processNetnsInodes } from '../../src/cluster/common/namespaces.ts';
 
 export interface FingerprintScope {
   lab: string;

@@ -14,7 +14,7 @@ import { whyNoVms } from './helpers/vm-preconditions.ts';
 import { LibvirtDriver, type VmLab } from '../../src/cluster/libvirt/driver.ts';
 import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
 import { vmsDir } from '../../src/cluster/libvirt/names.ts';
-import { listNetns } from '../../src/cluster/netns-host.ts';
+import { listNetns } from '../../src/cluster/common/namespaces.ts';
 
 const skip = await whyNoVms();
 const lab = `vmt-${randomBytes(2).toString('hex')}`;

@@ -21,7 +21,7 @@ import { run } from '../../src/util/exec.ts';
 import { buildImage } from '../../src/image/build.ts';
 import { whyNoVms } from './helpers/vm-preconditions.ts';
 import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
-import { listNetns } from '../../src/cluster/netns-host.ts';
+import { listNetns } from '../../src/cluster/common/namespaces.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLI = join(ROOT, 'bin', 'svclab.js');

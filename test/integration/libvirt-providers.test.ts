@@ -12,7 +12,7 @@ import { findCachedImage } from '../../src/image/build.ts';
 import { LibvirtBackend } from '../../src/cluster/libvirt/backends.ts';
 import { LibvirtDriver } from '../../src/cluster/libvirt/driver.ts';
 import { fileSha256 } from '../../src/cluster/libvirt/resources.ts';
-import { listNetns } from '../../src/cluster/netns-host.ts';
+import { listNetns } from '../../src/cluster/common/namespaces.ts';
 import { bundleProvider, domainProvider, networkProvider, volumeProvider } from '../../stacks/providers.ts';
 
 const libvirt = new LibvirtBackend('qemu:///system');

@@ -37,7 +37,8 @@ const asIptablesSave = (restore: string) => restore.replace(/ (-[sd]) (\d+\.\d+\
 
 const vmHost: ModeHost = {
   sharesHostKernel: false,
-  kernelHasIPVS: async () => {
+  needsHostTools: false,
+  hasIPVS: async () => {
     throw new Error('a VM host has its own kernel: the host kernel is not asked');
   },
 };
@@ -62,14 +63,14 @@ test('only nftables mode watches ServiceCIDRs', () => {
 });
 
 test('ipvs on a shared kernel without ip_vs: the preflight message says so and what to do', async () => {
-  const err = await proxyMode('ipvs').hostError({ sharesHostKernel: true, kernelHasIPVS: async () => false });
+  const err = await proxyMode('ipvs').hostError({ sharesHostKernel: true, needsHostTools: true, hasIPVS: async () => false });
   assert.instance(err, EnvironmentError);
   assert.match(err!.message, /^IPVS mode needs the kernel's ip_vs \(this kernel .* has none: \/proc\/net\/ip_vs is missing\); run this lab with --driver libvirt, or choose --mode iptables\|nftables$/);
-  assert.is(await proxyMode('ipvs').hostError({ sharesHostKernel: true, kernelHasIPVS: async () => true }), undefined);
+  assert.is(await proxyMode('ipvs').hostError({ sharesHostKernel: true, needsHostTools: true, hasIPVS: async () => true }), undefined);
 });
 
 test('iptables and userspace need nothing of a shared host beyond every lab\'s tools', async () => {
-  const host: ModeHost = { sharesHostKernel: true, kernelHasIPVS: async () => false };
+  const host: ModeHost = { sharesHostKernel: true, needsHostTools: true, hasIPVS: async () => false };
   assert.is(await proxyMode('iptables').hostError(host), undefined);
   assert.is(await proxyMode('userspace').hostError(host), undefined);
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Container, Pod } from '../../src/k8s/objects.ts';
 import {
-  planProgram, renderNginxConf, renderMariadbInit, mariadbInstallArgv, expandVars, sqlString, ProgramError,
+  planProgram, renderNginxConf, renderMariadbInit, expandVars, sqlString, ProgramError,
   type ProgramContext,
 } from '../../src/workloads/programs.ts';
 
@@ -106,13 +106,6 @@ test('every init SQL statement is on one line, even with a newline in the passwo
   const sql = renderMariadbInit({ MARIADB_ROOT_PASSWORD: 'a\nb' });
   assert.ok(sql.trim().split('\n').every((l) => l.endsWith(';')));
   assert.is(sqlString('a\nb\0'), "'a\\nb\\0'");
-});
-
-test('mariadb-install-db builds a small template without test db and with a plain root', () => {
-  const a = mariadbInstallArgv('/t/data');
-  assert.equal(a.slice(0, 7), ['mariadb-install-db', '--no-defaults', '--user=root', '--datadir=/t/data', '--skip-test-db',
-    '--auth-root-authentication-method=normal', '--skip-name-resolve']);
-  assert.ok(a.includes('--innodb-log-file-size=4M'));
 });
 
 test('netexec runs our bundle with agnhost defaults', () => {

@@ -44,18 +44,18 @@ export default function register(program: Command): void {
 /**
  * Removes a lab with the driver its record names; without a record (a killed
  * `up`, a lost state dir) every driver that finds leftovers of it removes
- * them, and the netns driver always sweeps (it needs no record).
+ * them, and a driver that finds leftovers by name alone always sweeps.
  */
 export async function downLab(lab: string): Promise<string[]> {
   const rec = await readRecord(lab);
   if (rec) return [await (await getDriver(rec.driver)).down(lab)];
   const summaries: string[] = [];
-  // netns last: its sweep kills what runs in the lab's namespaces (qemu too),
-  // which would leave the VM driver's domains and disks without their processes.
-  for (const name of [...DRIVERS].reverse()) {
-    const driver = await getDriver(name).catch(() => undefined);
-    if (!driver) continue;
-    if (name === 'netns' || (await driver.exists(lab))) summaries.push(`${name}: ${await driver.down(lab)}`);
+  const drivers = (await Promise.all(DRIVERS.map((name) => getDriver(name).catch(() => undefined)))).filter((d) => d !== undefined);
+  // Sweepers last: a sweep by name kills what runs in the lab's namespaces (qemu
+  // too), which would leave another driver's domains and disks without their processes.
+  const ordered = [...drivers.filter((d) => !d.capabilities.sweepsByName), ...drivers.filter((d) => d.capabilities.sweepsByName)];
+  for (const driver of ordered) {
+    if (driver.capabilities.sweepsByName || (await driver.exists(lab))) summaries.push(`${driver.name}: ${await driver.down(lab)}`);
   }
   return summaries;
 }

@@ -36,7 +36,7 @@ export default function register(program: Command): void {
       const { restartProxy } = await import('../../lifecycle/proxy-restart.ts');
       const running = await selectLab(name);
       const mode = o.mode === undefined ? running.record.mode : parseProxyMode(o.mode);
-      const modeError = await proxyModeError(mode, running.driver);
+      const modeError = await proxyModeError(mode, running.driver.capabilities);
       if (modeError) throw modeError;
       // The lab file gives the KubeProxyConfiguration; its layout is the recorded one.
       const lab = { ...(await loadLab(running.record.file, { mode })), layout: running.record.layout };

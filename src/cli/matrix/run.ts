@@ -52,7 +52,7 @@ export async function runMatrix(target: string, opts: RunOptions & { modes?: str
     const head = `[${i + 1}/${plan.length}] ${lab.name} × ${mode}`;
     const cell: MatrixCell = { lab: lab.name, file: lab.file, mode, status: 'passed', seconds: 0 };
     cells.push(cell);
-    const why = await proxyModeError(mode, driver);
+    const why = await proxyModeError(mode, driver.capabilities);
     if (why) {
       cell.status = 'skipped';
       cell.reason = why.message;

@@ -9,8 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync }
 import { join } from 'node:path';
 import { run } from '../../util/exec.ts';
 import { EnvironmentError } from '../../util/errors.ts';
-import { labStateDir } from '../netns-names.ts';
-import { DOMAIN_PREFIX, METADATA_NS, networkNetnsName } from './names.ts';
+import { labStateDir } from '../common/state-dir.ts';
+import { DOMAIN_PREFIX, METADATA_NS } from './names.ts';
+import { networkNetnsName } from '../common/names.ts';
 import { domainXml, emulatorWrapper, qemuArgv, type VmSpec } from './vm-spec.ts';
 
 export type BackendKind = 'qemu' | 'libvirt';

@@ -6,14 +6,16 @@
 // Backends (see backends.ts): `libvirt` when libvirtd answers, else `qemu`
 // started directly; both run qemu inside the lab's namespace.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { EnvironmentError } from '../../util/errors.ts';
 import { run } from '../../util/exec.ts';
-import type { DriverProgress } from '../driver.ts';
-import { killNetnsProcesses, listNetns } from '../netns-host.ts';
-import { labStateDir, netnsName, networkNetnsName } from '../netns-names.ts';
-import { NetnsNode } from '../netns-node.ts';
+import type { DriverCapabilities, DriverProgress, LabDriver } from '../driver.ts';
+import { defaultBundle } from '../common/bundle.ts';
+import { toLabNetworkLayout, type LayoutInput } from '../common/layout.ts';
+import { killNetnsProcesses, listNetns } from '../common/namespaces.ts';
+import { netnsName, networkNetnsName } from '../common/names.ts';
+import { labStateDir } from '../common/state-dir.ts';
+import { NetnsNode } from '../netns/node.ts';
 import { LibvirtBackend, type VmBackend } from './backends.ts';
 import {
   VM_DEFAULTS, configureNode, connectNode, createNodeVolume, destroyLabVms, pickBackend, startNodeVm, vmSpec,
@@ -48,31 +50,31 @@ function forwardRecordPath(lab: string): string {
 }
 
 
-
 /** The lab loader's layout names the lab `name`; the driver's own calls use `lab`. */
-export type VmLayoutInput = VmLabLayout | (Omit<VmLabLayout, 'lab'> & { name: string });
+export type VmLayoutInput = LayoutInput<VmLabLayout['nodes'][number]>;
+const toVmLayout = (layout: VmLayoutInput): VmLabLayout => toLabNetworkLayout(layout);
 
-function toVmLayout(layout: VmLayoutInput): VmLabLayout {
-  if ('lab' in layout) return layout;
-  const { name, nodeNetwork, gateway, nodes, external } = layout;
-  return { lab: name, nodeNetwork, gateway, nodes, external };
-}
+/**
+ * VMs: their own kernel (Debian's, with ip_vs), their own programs and files
+ * (the base image), behind a node network this host does not route to.
+ */
+export const LIBVIRT_CAPABILITIES: DriverCapabilities = {
+  sharesHostKernel: false,
+  needsHostTools: false,
+  sharesHostFilesystem: false,
+  hostReachesNodeNetwork: false,
+  sweepsByName: false,
+  nodesOutliveLab: true,
+  // Under TCG every Node process in a VM costs seconds of CPU (the API answered ~25 s after start here).
+  timeScale: 6,
+  hasIPVS: async () => true,
+};
 
-/** dist/svclab.mjs: this file when bundled, else found from the source tree. */
-function defaultBundle(): string {
-  const self = fileURLToPath(import.meta.url);
-  return self.endsWith('.mjs') ? self : join(dirname(self), '..', '..', '..', 'dist', 'svclab.mjs');
-}
-
-export class LibvirtDriver {
+export class LibvirtDriver implements LabDriver {
   readonly name = 'libvirt' as const;
+  readonly capabilities = LIBVIRT_CAPABILITIES;
   /** Seconds per phase of the last `up` (image, network, volumes, boot, configure). */
   readonly times: Record<string, number> = {};
-  /**
-   * The lifecycle's waits are scaled by this: under TCG every Node process
-   * in a VM costs seconds of CPU (the API answered ~25 s after start here).
-   */
-  readonly timeScale = 6;
 
   constructor(private readonly opts: LibvirtDriverOptions = {}) {}
 
@@ -127,7 +129,7 @@ export class LibvirtDriver {
       });
       const nodes = await phase('boot', 'waiting for the guest agents', () =>
         Promise.all(layout.nodes.map((n) => connectNode(layout.lab, n, this.opts.bootTimeoutMs ?? VM_DEFAULTS.bootTimeoutMs))));
-      for (const vm of nodes) vm.timeScale = this.timeScale;
+      for (const vm of nodes) vm.timeScale = this.capabilities.timeScale;
       const file = this.runtime().bundle;
       const bundle = existsSync(file) ? { host: file, guest: file } : undefined;
       await phase('configure', bundle ? `sysctls, routes, ${bundle.host}` : 'sysctls, routes', () =>
@@ -149,7 +151,7 @@ export class LibvirtDriver {
       const sock = vmPaths(layout.lab, n.name).agentSocket;
       if (!existsSync(sock)) throw new EnvironmentError(`lab ${layout.lab}: VM ${n.name} is not running`, `run \`svclab down ${layout.lab}\`, then up again`);
       const vm = VmNode.onSocket(n.name, n.ip, sock);
-      vm.timeScale = this.timeScale;
+      vm.timeScale = this.capabilities.timeScale;
       return vm;
     });
     const backend = (await new LibvirtBackend(this.opts.uri).reachable()) ? 'libvirt' : 'qemu';
@@ -161,13 +163,12 @@ export class LibvirtDriver {
    * Makes host:port on the node network (e.g. the apiserver on node-01:6443)
    * reachable from this host as a unix socket: the host itself has no route
    * into the lab. The relay runs in the external client's namespace and ends
-   * with `down`. Returns its pid.
+   * with `down`; its pid is recorded beside the lab's state.
    */
-  async forward(input: VmLayoutInput, socketPath: string, host: string, port: number): Promise<number> {
+  async forward(input: VmLayoutInput, socketPath: string, host: string, port: number): Promise<void> {
     const layout = toVmLayout(input);
     const pid = await startForward(this.external(layout), socketPath, host, port, join(labStateDir(layout.lab), 'logs', 'forward.log'));
     writeForwardRecord(forwardRecordPath(layout.lab), { socketPath, host, port, pid });
-    return pid;
   }
 
   /** Stops the lab's forwarder and removes its socket and record (`down --keep-nodes`). */

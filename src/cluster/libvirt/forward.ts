@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
-import type { NetnsNode } from '../netns-node.ts';
+import type { NetnsNode } from '../netns/node.ts';
 
 /** Fixed program text; the socket path, host and port arrive as argv, never inside the code. */
 export const FORWARD_JS = `

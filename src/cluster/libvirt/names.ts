@@ -1,14 +1,13 @@
 // Names of everything the libvirt driver creates, derived from the lab and node
 // names alone so `down` can find a half-built lab's leftovers without records.
-// The node network reuses the netns driver's scheme: namespace
+// The node network has the names both drivers use (../common/names.ts): namespace
 // "svclab-<lab>-net" holds the bridge, "svclab-<lab>-external" the external
 // client; VMs hang off the bridge through taps inside that namespace.
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { LabFileError } from '../../util/errors.ts';
-import { checkLabel, checkNodeName, labStateDir, networkNetnsName, netnsName } from '../netns-names.ts';
-
-export { networkNetnsName, netnsName };
+import { checkLabel, checkNodeName } from '../common/names.ts';
+import { labStateDir } from '../common/state-dir.ts';
 
 /** Prefix of every libvirt domain and volume svclab makes. */
 export const DOMAIN_PREFIX = 'svclab-';

@@ -10,9 +10,9 @@
 //     └─ v-external ─veth── eth0  svclab-<lab>-external
 import { cidrString, parseCidr } from '../../util/cidr.ts';
 import { run } from '../../util/exec.ts';
-import { NETWORK_SYSCTLS } from '../netns-plan.ts';
-import { listNetns } from '../netns-host.ts';
-import { netnsName, networkNetnsName, peerName } from '../netns-names.ts';
+import { NETWORK_SYSCTLS } from '../common/sysctls.ts';
+import { listNetns } from '../common/namespaces.ts';
+import { netnsName, networkNetnsName, peerName } from '../common/names.ts';
 import { tapName } from './names.ts';
 
 export interface VmNetworkLayout {

@@ -3,8 +3,9 @@
 // one implementation. Inputs and outputs are plain JSON (Pulumi stores them).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { killNetnsProcesses, listNetns } from '../netns-host.ts';
-import { labStateDir, netnsName, networkNetnsName } from '../netns-names.ts';
+import { killNetnsProcesses, listNetns } from '../common/namespaces.ts';
+import { netnsName, networkNetnsName } from '../common/names.ts';
+import { labStateDir } from '../common/state-dir.ts';
 import { LibvirtBackend, QemuBackend, type VmBackend } from './backends.ts';
 import { configureNode, connectNode, createNodeVolume, startNodeVm, stopNodeVm, vmSpec, type VmLabLayout, type VmOptions } from './lab-vms.ts';
 import { domainName, vmPaths, vmsDir } from './names.ts';

@@ -30,7 +30,7 @@ export const ipvsMode: ProxyModeModule = {
   async hostError(host) {
     if (!host.sharesHostKernel) return undefined;
     // Checked before any namespace exists, so without probing links (that would touch the host's namespace).
-    return ipvsKernelError({ kernel: release(), ipvs: await host.kernelHasIPVS(), dummy: true });
+    return ipvsKernelError({ kernel: release(), ipvs: await host.hasIPVS(), dummy: true });
   },
   async checkRules(node, spec, want, former) {
     const { checkIpvsRules } = await import('./rules-check.ts');

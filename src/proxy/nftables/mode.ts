@@ -21,7 +21,7 @@ export const nftablesMode: ProxyModeModule = {
     return new NftablesBackend(settings, opts);
   },
   async hostError(host) {
-    if (!host.sharesHostKernel) return undefined;
+    if (!host.needsHostTools) return undefined; // VMs carry nft in their image.
     const hasNft = await access(NFT, constants.X_OK).then(() => true, () => false);
     return hasNft ? undefined : new EnvironmentError('nftables mode needs the nft tool', 'apt-get install nftables');
   },

@@ -6,9 +6,10 @@
 //     ├─ v-node-01 ──veth── eth0 192.168.49.2  svclab-<lab>-node-01
 //     ├─ v-node-02 ──veth── eth0 192.168.49.3  svclab-<lab>-node-02
 //     └─ v-external ─veth── eth0 192.168.49.254 svclab-<lab>-external
-import { cidrContains, cidrOverlap, cidrString, firstIP, lastIP, ipToBig, normalizeIP, parseCidr } from '../util/cidr.ts';
-import { LabFileError } from '../util/errors.ts';
-import { checkLabel, checkNodeName, netnsName, networkNetnsName, peerName } from './netns-names.ts';
+import { cidrContains, cidrOverlap, cidrString, firstIP, lastIP, ipToBig, normalizeIP, parseCidr } from '../../util/cidr.ts';
+import { LabFileError } from '../../util/errors.ts';
+import { checkLabel, checkNodeName, netnsName, networkNetnsName, peerName } from '../common/names.ts';
+import { NETWORK_SYSCTLS, NODE_SYSCTLS } from '../common/sysctls.ts';
 
 /** A resolved lab layout, as the lab loader produces it for the netns driver. */
 export interface NetnsLayout {
@@ -38,39 +39,9 @@ export interface NetnsPlan {
   actions: NetnsAction[];
 }
 
-/**
- * What a kube-proxy node needs from its kernel, per node namespace. Upstream
- * kube-proxy sets route_localnet (iptables mode, localhost NodePorts) and the
- * conntrack timeouts of its KubeProxyConntrackConfiguration, raising a value
- * only if it is lower: close_wait 1h over the kernel's 60s; established 24h
- * stays at the kernel's larger 5 days, so it is left alone. nf_conntrack_max
- * belongs to the initial namespace only (a node namespace gets EINVAL), so
- * it is not set. br_netfilter's switches are per namespace since Linux 5.3.
- * rp_filter is pinned off: the kernel uses max(all, <dev>), and a strict
- * value inherited from the host would drop replies that arrive on another
- * interface than the one the source route points to (kubeadm nodes run 0 or 2).
- */
-export const NODE_SYSCTLS: [string, string][] = [
-  ['net.ipv4.ip_forward', '1'],
-  ['net.bridge.bridge-nf-call-iptables', '1'],
-  ['net.ipv4.conf.all.route_localnet', '1'],
-  ['net.ipv4.conf.all.rp_filter', '0'],
-  ['net.ipv4.conf.default.rp_filter', '0'],
-  ['net.netfilter.nf_conntrack_tcp_timeout_close_wait', '3600'],
-];
-
-/**
- * The node network is a plain L2 switch plus a gateway address: bridged frames
- * must not run through its (empty) iptables and conntrack.
- */
 /** The gateway's catch-all: a table after main (32766) whose only route makes every address local. */
 const NOWHERE_TABLE = 100;
 const NOWHERE_RULE_PREF = 32800;
-
-export const NETWORK_SYSCTLS: [string, string][] = [
-  ['net.ipv4.ip_forward', '1'],
-  ['net.bridge.bridge-nf-call-iptables', '0'],
-];
 
 export function planNetns(layout: NetnsLayout): NetnsPlan {
   validateLayout(layout);

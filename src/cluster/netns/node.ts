@@ -1,14 +1,15 @@
 // A node of the netns driver: a network namespace on this host. Commands and
 // commands enter it with `ip netns exec` (which also bind-mounts
 // /etc/netns/<ns>/* over /etc and remounts /sys for that namespace); files are
-// the host's, since namespaces share the filesystem.
+// the host's, since namespaces share the filesystem. The libvirt driver's
+// external client is such a node too (a namespace on the lab bridge).
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { LabNode } from './driver.ts';
-import { CommandError } from '../util/errors.ts';
-import { run, type ExecOptions, type ExecResult } from '../util/exec.ts';
+import type { LabNode } from '../driver.ts';
+import { CommandError } from '../../util/errors.ts';
+import { run, type ExecOptions, type ExecResult } from '../../util/exec.ts';
 
 /** How long a daemon must stay up before startDaemon calls it started. */
 const DAEMON_SETTLE_MS = 100;

@@ -3,26 +3,28 @@
 // is created in the host's namespace, so the host's links, routes and rules
 // are never touched and several labs run side by side.
 //
-// This file applies the plan (netns-plan.ts) and hands out nodes; teardown,
-// preflight and naming live in their own netns-*.ts siblings.
+// This file applies the plan (plan.ts) and hands out nodes; teardown,
+// preflight and naming live in their own siblings in this folder, names and
+// the state dir shared with the libvirt driver in ../common/.
 import { mkdir, readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EnvironmentError } from '../util/errors.ts';
-import { run } from '../util/exec.ts';
-import type { Driver, DriverProgress } from './driver.ts';
-import { listNetns } from './netns-host.ts';
-import { ETC_NETNS, labNetnsPrefix, labStateDir, netnsName, networkNetnsName } from './netns-names.ts';
-import { NetnsNode } from './netns-node.ts';
-import { planNetns, type NetnsAction, type NetnsLayout } from './netns-plan.ts';
-import { kernelHasIPVS, preflight } from './netns-preflight.ts';
-import { down, knownLabs, ownedBy, removeLabNamespaces, type NetnsTeardown } from './netns-teardown.ts';
+import { EnvironmentError } from '../../util/errors.ts';
+import { run } from '../../util/exec.ts';
+import type { DriverCapabilities, DriverProgress, LabDriver } from '../driver.ts';
+import { defaultBundle } from '../common/bundle.ts';
+import { toLabNetworkLayout, type LayoutInput as NetworkLayoutInput } from '../common/layout.ts';
+import { listNetns } from '../common/namespaces.ts';
+import { labNetnsPrefix, netnsName, networkNetnsName } from '../common/names.ts';
+import { labStateDir } from '../common/state-dir.ts';
+import { ETC_NETNS } from './names.ts';
+import { NetnsNode } from './node.ts';
+import { planNetns, type NetnsAction, type NetnsLayout } from './plan.ts';
+import { kernelHasIPVS, preflight } from './preflight.ts';
+import { down, knownLabs, ownedBy, removeLabNamespaces, type NetnsTeardown } from './teardown.ts';
 
-export { NetnsNode } from './netns-node.ts';
-export { planNetns, renderNetnsPlan, NODE_SYSCTLS, type NetnsLayout, type NetnsPlan } from './netns-plan.ts';
-export { netnsName, labNetnsPrefix, podNetnsName, networkNetnsName, labStateDir, nodeStateDir } from './netns-names.ts';
-export { preflight, kernelHasIPVS } from './netns-preflight.ts';
-export { down, type NetnsTeardown } from './netns-teardown.ts';
+export { NetnsNode } from './node.ts';
+export { planNetns, renderNetnsPlan, type NetnsLayout, type NetnsPlan } from './plan.ts';
+export { preflight, kernelHasIPVS } from './preflight.ts';
+export { down, type NetnsTeardown } from './teardown.ts';
 
 /** A running netns lab (the driver interface's LabNodes, plus what is netns-specific). */
 export interface NetnsLab {
@@ -119,13 +121,7 @@ async function apply(action: NetnsAction): Promise<void> {
 }
 
 /** The lab loader's layout names the lab `name`; the driver's own type says `lab`. Either works here. */
-export type LayoutInput = NetnsLayout | (Omit<NetnsLayout, 'lab'> & { name: string });
-
-function toNetnsLayout(layout: LayoutInput): NetnsLayout {
-  if ('lab' in layout) return layout;
-  const { name, nodeNetwork, gateway, nodes, external } = layout;
-  return { lab: name, nodeNetwork, gateway, nodes, external };
-}
+export type LayoutInput = NetworkLayoutInput<NetnsLayout['nodes'][number]>;
 
 /** Anything of this lab on the host: a namespace, an /etc/netns entry or the state dir. */
 export async function exists(lab: string): Promise<boolean> {
@@ -142,21 +138,37 @@ export function summarizeTeardown(t: NetnsTeardown): string {
 }
 
 /**
- * The netns driver behind the lifecycle's driver interface. `bundle` is the
+ * Namespaces on this host: its kernel, its programs and its filesystem, and a
+ * path socket reaches the apiserver from here. Only ip_vs needs asking.
+ */
+export const NETNS_CAPABILITIES: DriverCapabilities = {
+  sharesHostKernel: true,
+  needsHostTools: true,
+  sharesHostFilesystem: true,
+  hostReachesNodeNetwork: true,
+  sweepsByName: true,
+  nodesOutliveLab: false,
+  timeScale: 1,
+  hasIPVS: kernelHasIPVS,
+};
+
+/**
+ * The netns driver behind the lifecycle's driver contract. `bundle` is the
  * svclab bundle nodes run their daemons from; namespaces share the host's
  * filesystem, so it is the host's path.
  */
-export class NetnsDriver implements Driver {
+export class NetnsDriver implements LabDriver {
   readonly name = 'netns' as const;
+  readonly capabilities = NETNS_CAPABILITIES;
   constructor(private readonly opts: { bundle?: string } = {}) {}
   preflight(): Promise<void> {
     return preflight();
   }
   up(layout: LayoutInput, progress?: DriverProgress): Promise<NetnsLab> {
-    return up(toNetnsLayout(layout), progress);
+    return up(toLabNetworkLayout(layout), progress);
   }
   attach(layout: LayoutInput): Promise<NetnsLab> {
-    return attach(toNetnsLayout(layout));
+    return attach(toLabNetworkLayout(layout));
   }
   async down(lab: string): Promise<string> {
     return summarizeTeardown(await down(lab));
@@ -165,12 +177,9 @@ export class NetnsDriver implements Driver {
     return exists(lab);
   }
   runtime(): { nodeBin: string; bundle: string } {
-    // From source this module is src/cluster/netns.ts; bundled, it *is* dist/svclab.mjs.
-    const self = fileURLToPath(import.meta.url);
-    const bundle = this.opts.bundle ?? (self.endsWith('.mjs') ? self : join(dirname(self), '..', '..', 'dist', 'svclab.mjs'));
-    return { nodeBin: process.execPath, bundle };
+    return { nodeBin: process.execPath, bundle: this.opts.bundle ?? defaultBundle() };
   }
-  kernelHasIPVS(): Promise<boolean> {
-    return kernelHasIPVS();
-  }
+  /** Nothing to relay: the apiserver's path socket is on this host's filesystem already. */
+  async forward(): Promise<void> {}
+  async unforward(): Promise<void> {}
 }

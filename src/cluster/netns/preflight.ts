@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { EnvironmentError } from '../util/errors.ts';
-import { run } from '../util/exec.ts';
+import { EnvironmentError } from '../../util/errors.ts';
+import { run } from '../../util/exec.ts';
 
 export const CNI_PATH = '/usr/lib/cni';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { planNetns, renderNetnsPlan, type NetnsLayout } from '../../src/cluster/netns-plan.ts';
+import { planNetns, renderNetnsPlan, type NetnsLayout } from '../../../src/cluster/netns/plan.ts';
 
 const layout: NetnsLayout = {
   lab: 'demo',
@@ -16,7 +16,7 @@ const layout: NetnsLayout = {
 };
 
 test('the plan of the default three-node lab, command by command', () => {
-  const expected = readFileSync(new URL('./netns-plan.expected.txt', import.meta.url), 'utf8');
+  const expected = readFileSync(new URL('./plan.expected.txt', import.meta.url), 'utf8');
   assert.fixture(renderNetnsPlan(planNetns(layout)), expected);
 });
 

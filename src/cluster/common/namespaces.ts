@@ -1,4 +1,5 @@
-// Small host queries and actions shared by up, down and preflight: which
+// Host queries and actions both drivers need for the lab's namespaces (netns
+// nodes; the node network and external client of either driver): which
 // namespaces exist, which processes live in one, killing them.
 import { readdir, stat } from 'node:fs/promises';
 

@@ -1,8 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { labNetnsPrefix, labOfNetworkNetns, netnsName, nodeStateDir, podNetnsName } from '../../src/cluster/netns-names.ts';
-import { ownedBy } from '../../src/cluster/netns-teardown.ts';
-import { summarizeTeardown } from '../../src/cluster/netns.ts';
+import { labNetnsPrefix, labOfNetworkNetns, netnsName, podNetnsName } from '../../../src/cluster/common/names.ts';
+import { nodeStateDir } from '../../../src/cluster/common/state-dir.ts';
+import { ownedBy } from '../../../src/cluster/netns/teardown.ts';
+import { summarizeTeardown } from '../../../src/cluster/netns/driver.ts';
 
 test('namespace names: svclab-<lab>-<node>, pods under svclab-<lab>-p-', () => {
   assert.is(labNetnsPrefix('clusterip-db'), 'svclab-clusterip-db-');

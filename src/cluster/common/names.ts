@@ -1,18 +1,15 @@
-// Names of everything the netns driver creates on the host, in one place:
-// network namespaces, veth peers, and the on-disk state of a lab. `down`
-// finds a lab's leftovers by these names alone, so they must be derivable
-// from the lab name without any other record.
-import { LabFileError } from '../util/errors.ts';
+// Names both drivers give what they create on the host: the lab's network
+// namespaces (node network, external client, netns nodes) and the veth peers
+// on its bridge, and the validation of lab and node names. `down` finds a
+// lab's leftovers by these names alone, so they must be derivable from the
+// lab name without any other record.
+import { LabFileError } from '../../util/errors.ts';
 
-/** Where every lab keeps its state (CNI conf and IPAM, logs, pod files); tests may move it. */
-export const LAB_STATE_ROOT = process.env.SVCLAB_STATE_ROOT ?? '/var/lib/svclab';
-/** Pods' resolv.conf / hosts live in /etc/netns/<netns>/ (`ip netns exec` bind-mounts them). */
-export const ETC_NETNS = '/etc/netns';
 /** Every svclab namespace starts with this; nothing else on the host should. */
 export const NETNS_PREFIX = 'svclab-';
 
 // DNS-label-like: safe in a namespace name, a path and an interface name, and
-// never "." or "..", so `down` cannot be pointed outside /var/lib/svclab.
+// never "." or "..", so `down` cannot be pointed outside the state root.
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // Kubernetes namespaces are labels, pod names DNS-1123 subdomains (dots allowed).
 const SUBDOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -62,16 +59,6 @@ export function checkNodeName(name: string): string {
     throw new LabFileError(`node name "${name}" is reserved (svclab uses "net" and "p-*" for its own namespaces)`);
   }
   return name;
-}
-
-/** The lab's state directory, /var/lib/svclab/<lab>. */
-export function labStateDir(lab: string): string {
-  return `${LAB_STATE_ROOT}/${checkLabel('lab', lab)}`;
-}
-
-/** A node's state directory: CNI conf and IPAM, logs, pod files. */
-export function nodeStateDir(lab: string, node: string): string {
-  return `${labStateDir(lab)}/nodes/${checkLabel('node', node)}`;
 }
 
 /**

@@ -4,9 +4,11 @@
 // external client and the kubelet's pod namespaces), /etc/netns/svclab-<lab>-*,
 // /var/lib/svclab/<lab> — and removes it.
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
-import { run } from '../util/exec.ts';
-import { killNetnsProcesses, listNetns } from './netns-host.ts';
-import { ETC_NETNS, LAB_STATE_ROOT, labNetnsPrefix, labOfNetworkNetns, labStateDir } from './netns-names.ts';
+import { run } from '../../util/exec.ts';
+import { killNetnsProcesses, listNetns } from '../common/namespaces.ts';
+import { labNetnsPrefix, labOfNetworkNetns } from '../common/names.ts';
+import { STATE_ROOT, labStateDir } from '../common/state-dir.ts';
+import { ETC_NETNS } from './names.ts';
 
 export interface NetnsTeardown {
   /** Namespaces deleted. */
@@ -26,7 +28,7 @@ export async function knownLabs(namespaces?: string[]): Promise<Set<string>> {
     const lab = labOfNetworkNetns(ns);
     if (lab) labs.add(lab);
   }
-  for (const dir of await readdir(LAB_STATE_ROOT).catch(() => [] as string[])) labs.add(dir);
+  for (const dir of await readdir(STATE_ROOT).catch(() => [] as string[])) labs.add(dir);
   return labs;
 }
 
@@ -83,7 +85,7 @@ export async function down(lab: string): Promise<NetnsTeardown> {
     paths.push(stateDir);
   }
   // The shared roots go only when empty: another lab may be using them.
-  for (const root of [LAB_STATE_ROOT, ETC_NETNS]) await rmdir(root).catch(() => {});
+  for (const root of [STATE_ROOT, ETC_NETNS]) await rmdir(root).catch(() => {});
   return { namespaces, processes, paths, unmounted };
 }
 
