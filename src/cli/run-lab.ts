@@ -54,7 +54,7 @@ export async function runLab(file: string, opts: RunOptions): Promise<ScenarioRe
   try {
     result = await runScenario(
       scenarioContext(lab, running, progress),
-      (lab.spec.scenario ?? []) as never,
+      lab.spec.scenario,
       { lab: lab.name, labFile: lab.file, quiet },
     );
     result.setupSeconds = progress.timings.reduce((a, t) => a + t.seconds, 0);

@@ -9,10 +9,10 @@ import { parseWith } from '../lab/issues.ts';
 import { checkSteps, defaultLabName, loadLab, type Lab } from '../lab/load.ts';
 import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { checkScenario } from '../lab/scenario-check.ts';
-import { LAB_NAME_MAX, type ScenarioItem, type Step } from '../lab/schema.ts';
+import { LAB_NAME_MAX, type Step } from '../lab/schema.ts';
 import { parseYaml } from '../lab/source.ts';
 import { LabFileError } from '../util/errors.ts';
-import { ExerciseSchema, type ExerciseSpec } from './schema.ts';
+import { ExerciseSchema, type Check } from './schema.ts';
 
 export interface Exercise {
   file: string;
@@ -23,7 +23,7 @@ export interface Exercise {
   /** The lab as the exercise runs it: its name (the exercise's, or --lab-name) and mode. */
   lab: Lab;
   breakSteps: Step[];
-  checks: ExerciseSpec['checks'];
+  checks: Check[];
   solution: Step[];
   warnings: string[];
 }
@@ -47,7 +47,7 @@ export async function parseExercise(text: string, file: string, opts: ExerciseLo
   const src = parseYaml(text, file);
   const data = src.data();
   if (data === null || data === undefined) throw new LabFileError('the exercise file is empty (it needs apiVersion: svclab.dev/v1alpha1, kind: Exercise, metadata.title, lab, task, checks and solution)', file, 1);
-  const spec = parseWith(ExerciseSchema, data, src) as ExerciseSpec;
+  const spec = parseWith(ExerciseSchema, data, src);
 
   const name = spec.metadata.name ?? defaultLabName(file);
   if (spec.metadata.name === undefined) {
@@ -66,7 +66,7 @@ export async function parseExercise(text: string, file: string, opts: ExerciseLo
   const known = [...lab.spec.manifests, ...broken.placed.map((p) => p.object), ...solved.placed.map((p) => p.object)];
   const warnings = [...broken.warnings, ...solved.warnings];
   for (const [key, items] of [['break', spec.break], ['checks', spec.checks], ['solution', spec.solution]] as const) {
-    warnings.push(...checkScenario(lab.spec, lab.layout, src, known, key, items as ScenarioItem[]));
+    warnings.push(...checkScenario(lab.spec, lab.layout, src, known, key, items));
   }
   return {
     file,

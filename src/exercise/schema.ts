@@ -3,6 +3,7 @@
 // checks (scenario assertions, each with a hint for when it fails) and a
 // reference solution (scenario steps: the verbs a learner would use).
 import { z } from 'zod';
+import type { util } from 'zod/v4/core';
 import { oneOf } from '../lab/fields.ts';
 import { dns1123LabelError, invalidValue } from '../k8s/names.ts';
 import { AssertSchema, LAB_NAME_MAX, StepSchema } from '../lab/schema.ts';
@@ -16,11 +17,17 @@ const exerciseName = z.string().superRefine((v, ctx) => {
 
 const hint = z.string().min(1).describe('Shown when the check fails: where to look, not the answer.');
 
+type Hinted<T> = T extends z.ZodObject<infer Shape, infer Config> ? z.ZodObject<util.Extend<Shape, { hint: typeof hint }>, Config> : never;
+type HintedAll<T extends readonly z.ZodObject[]> = { -readonly [K in keyof T]: Hinted<T[K]> };
+
+// Array.map loses a tuple's positions; the mapped type puts them back, so each
+// check keeps its assertion's own fields.
+function withHints<T extends readonly [z.ZodObject, ...z.ZodObject[]]>(options: T): HintedAll<T> {
+  return options.map((o) => o.extend({ hint })) as HintedAll<T>;
+}
+
 // Every assertion kind, each with a required hint.
-export const CheckSchema = z.discriminatedUnion(
-  'assert',
-  AssertSchema.options.map((o) => o.extend({ hint })) as unknown as [typeof AssertSchema.options[number]],
-);
+export const CheckSchema = z.discriminatedUnion('assert', withHints(AssertSchema.options));
 
 export const ExerciseSchema = z.strictObject({
   apiVersion: z.literal('svclab.dev/v1alpha1'),
@@ -38,5 +45,5 @@ export const ExerciseSchema = z.strictObject({
   solution: z.array(StepSchema).min(1).describe('The reference solution, as scenario steps.'),
 });
 
-type Parsed = z.output<typeof ExerciseSchema>;
-export type ExerciseSpec = Omit<Parsed, 'checks'> & { checks: (z.output<typeof AssertSchema> & { hint: string })[] };
+export type ExerciseSpec = z.output<typeof ExerciseSchema>;
+export type Check = ExerciseSpec['checks'][number];

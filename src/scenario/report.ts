@@ -11,6 +11,8 @@ import type { ItemResult, ScenarioResult } from './runner.ts';
 export const REPORT_FORMATS = ['tap', 'junit', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
+const isReportFormat = (s: string): s is ReportFormat => (REPORT_FORMATS as readonly string[]).includes(s);
+
 // ---- TAP 14 (testanything.org/tap-version-14-specification) ----
 
 /** A test point description: one line, with `\` and `#` escaped as TAP 14 requires. */
@@ -125,9 +127,9 @@ export function toJson(results: ScenarioResult[]): string {
 /** "tap:FILE" (also junit:, json:) → format and file. */
 export function parseReportSpec(spec: string): { format: ReportFormat; file: string } {
   const i = spec.indexOf(':');
-  const format = (i > 0 ? spec.slice(0, i) : '') as ReportFormat;
+  const format = i > 0 ? spec.slice(0, i) : '';
   const file = spec.slice(i + 1);
-  if (!REPORT_FORMATS.includes(format) || !file) {
+  if (!isReportFormat(format) || !file) {
     throw new EnvironmentError(`--report ${spec}: expected FORMAT FILE or FORMAT:FILE with FORMAT one of ${REPORT_FORMATS.join(', ')}`, 'e.g. --report junit reports/svclab.xml');
   }
   return { format, file };
@@ -145,7 +147,7 @@ export function normalizeReportArgs(argv: string[]): string[] {
       out.push(...argv.slice(i));
       break;
     }
-    if (argv[i] === '--report' && (REPORT_FORMATS as readonly string[]).includes(argv[i + 1]) && argv[i + 2] !== undefined && !argv[i + 2].startsWith('-')) {
+    if (argv[i] === '--report' && isReportFormat(argv[i + 1] ?? '') && argv[i + 2] !== undefined && !argv[i + 2].startsWith('-')) {
       out.push(`--report=${argv[i + 1]}:${argv[i + 2]}`);
       i += 2;
     } else out.push(argv[i]);

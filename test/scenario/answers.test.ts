@@ -39,7 +39,7 @@ test('an answer step writes a value with ${variables}; the assertion reads and c
   const dir = mkdtempSync(join(tmpdir(), 'svclab-answers-'));
   try {
     const c = ctx(dir);
-    assert.is(await stepAnswer(c, { key: 'service-cidr', value: '${serviceCIDR}' }), 'answer service-cidr: 10.112.0.0/16');
+    assert.is(await stepAnswer(c, { key: 'service-cidr', value: '${serviceCIDR}', timeout: 30 }), 'answer service-cidr: 10.112.0.0/16');
     assert.is(readFileSync(join(dir, 'service-cidr'), 'utf8'), '10.112.0.0/16\n');
     assert.is(await checkAnswer(c, { key: 'service-cidr', equals: '${serviceCIDR}', save: 'cidr' }), 'answer service-cidr: 10.112.0.0/16');
     assert.is(c.vars.get('cidr'), '10.112.0.0/16');
@@ -55,10 +55,10 @@ test('an answer step finds its value in a command\'s output, as a learner readin
   try {
     const ps = 'node daemon apiserver --service-cluster-ip-range=10.112.0.0/16 --state-dir=/var/lib/svclab/other/controlplane\n';
     const c = ctx(dir, ps);
-    await stepAnswer(c, { key: 'service-cidr', from: { on: { node: 'node-01' }, command: ['ps', '-eo', 'args'], match: '--service-cluster-ip-range=(\\S+)' } });
+    await stepAnswer(c, { key: 'service-cidr', timeout: 30, from: { on: { node: 'node-01' }, command: ['ps', '-eo', 'args'], match: '--service-cluster-ip-range=(\\S+)' } });
     assert.is(readFileSync(join(dir, 'service-cidr'), 'utf8'), '10.112.0.0/16\n');
     await rejects(() => stepAnswer(c, { key: 'x', timeout: 0.1, from: { on: { node: 'node-01' }, command: ['ps'], match: 'proxy-mode=(\\S+)' } }), /does not match/);
-    await rejects(() => stepAnswer(c, { key: 'Bad Key', value: 'v' }), /is not an answer name/);
+    await rejects(() => stepAnswer(c, { key: 'Bad Key', value: 'v', timeout: 30 }), /is not an answer name/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -44,15 +44,15 @@ test('field paths: dotted names and [n] indices', () => {
 
 test('an object with the wanted fields passes and says what it saw', async () => {
   const c = ctx(LAYOUT('10.96.0.0/12', []), { '/api/v1/namespaces/default/services/web': SVC });
-  const msg = await checkObject(c, { kind: 'Service', name: 'web', fields: { 'spec.type': 'NodePort', 'spec.ports[0].nodePort': 30080 } });
+  const msg = await checkObject(c, { kind: 'Service', name: 'web', namespace: 'default', fields: { 'spec.type': 'NodePort', 'spec.ports[0].nodePort': 30080 } });
   assert.is(msg, 'service default/web exists: spec.type=NodePort, spec.ports[0].nodePort=30080');
 });
 
 test('a missing object, a wrong field and an unset field each say so', async () => {
   const c = ctx(LAYOUT('10.96.0.0/12', []), { '/api/v1/namespaces/default/services/web': SVC });
-  await rejects(() => checkObject(c, { kind: 'svc', name: 'db' }), /^service default\/db does not exist$/);
+  await rejects(() => checkObject(c, { kind: 'Service', name: 'db', namespace: 'default' }), /^service default\/db does not exist$/);
   try {
-    await checkObject(c, { kind: 'Service', name: 'web', fields: { 'spec.sessionAffinity': 'ClientIP', 'spec.externalTrafficPolicy': 'Local' } });
+    await checkObject(c, { kind: 'Service', name: 'web', namespace: 'default', fields: { 'spec.sessionAffinity': 'ClientIP', 'spec.externalTrafficPolicy': 'Local' } });
     assert.unreachable();
   } catch (e) {
     assert.is((e as Error).message, 'service default/web: spec.sessionAffinity is None, not ClientIP; spec.externalTrafficPolicy is not set (want Local)');

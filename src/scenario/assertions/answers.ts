@@ -5,7 +5,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeIP, ipFamily, parseCidr, cidrString } from '../../util/cidr.ts';
-import type { ScenarioContext, Target } from '../context.ts';
+import type { AssertionOf, StepOf } from '../../lab/schema.ts';
+import type { ScenarioContext } from '../context.ts';
 import { expand, resolveTarget, runIn } from '../context.ts';
 import { retryUntil } from '../retry.ts';
 import { CheckFailed } from '../../util/errors.ts';
@@ -27,18 +28,21 @@ export async function writeAnswer(dir: string, key: string, value: string): Prom
   return path;
 }
 
-export interface AnswerStepSpec {
-  key: string;
-  value?: string;
-  from?: { on: Target; command: string[]; match?: string };
-  /** Seconds to keep looking for a `from` answer. */
-  timeout?: number;
-}
+/** `timeout`: seconds to keep looking for a `from` answer. */
+export type AnswerStepSpec = Pick<StepOf<'answer'>, 'key' | 'value' | 'from' | 'timeout'>;
 
 export async function stepAnswer(ctx: ScenarioContext, spec: AnswerStepSpec): Promise<string> {
-  const value = spec.value !== undefined ? expand(ctx, spec.value) : (await retryUntil((spec.timeout ?? 30) * 1000, () => findAnswer(ctx, spec.from!), 500)).value;
+  const value = await answerValue(ctx, spec);
   await writeAnswer(answersDir(ctx), spec.key, value);
   return `answer ${spec.key}: ${value.trim()}`;
+}
+
+async function answerValue(ctx: ScenarioContext, spec: AnswerStepSpec): Promise<string> {
+  if (spec.value !== undefined) return expand(ctx, spec.value);
+  const { from } = spec;
+  // src/lab/scenario-check.ts already makes a lab file give one of the two.
+  if (!from) throw new CheckFailed(`the answer step for "${spec.key}" has neither value: nor from:`);
+  return (await retryUntil(spec.timeout * 1000, () => findAnswer(ctx, from), 500)).value;
 }
 
 // Looked for again until found: right after a change the rules may still be converging.
@@ -71,13 +75,7 @@ export function sameAnswer(got: string, want: string, list = false): boolean {
   return false;
 }
 
-export interface AnswerCheckSpec {
-  key: string;
-  equals?: string;
-  matches?: string;
-  list?: boolean;
-  save?: string;
-}
+export type AnswerCheckSpec = Pick<AssertionOf<'answer'>, 'key' | 'equals' | 'matches' | 'list' | 'save'>;
 
 export async function checkAnswer(ctx: ScenarioContext, spec: AnswerCheckSpec): Promise<string> {
   const path = answerPath(answersDir(ctx), spec.key);

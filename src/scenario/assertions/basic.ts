@@ -1,10 +1,11 @@
 // Assertions about API objects, DNS, commands and source addresses.
 import { cidrContains, parseCidr, nthIP, parseCidr as pc } from '../../util/cidr.ts';
-import type { ScenarioContext, Target } from '../context.ts';
+import type { AssertionOf, StepOf } from '../../lab/schema.ts';
+import type { ScenarioContext } from '../context.ts';
 import { resolveTarget, runIn, expand, describeTarget, destinations } from '../context.ts';
 import { CheckFailed } from '../../util/errors.ts';
 
-export async function checkServiceIP(ctx: ScenarioContext, spec: { service: string; namespace?: string; save?: string }): Promise<string> {
+export async function checkServiceIP(ctx: ScenarioContext, spec: Pick<AssertionOf<'service-ip'>, 'service' | 'namespace' | 'save'>): Promise<string> {
   const svc = await ctx.api.getService(spec.service, spec.namespace);
   if (!svc) throw new CheckFailed(`service ${spec.service} does not exist`);
   const ip = svc.spec?.clusterIP;
@@ -15,7 +16,7 @@ export async function checkServiceIP(ctx: ScenarioContext, spec: { service: stri
   return `${spec.service} has ClusterIP ${ip}, inside ${range}${spec.save ? ` (saved as \${${spec.save}})` : ''}`;
 }
 
-export async function checkDns(ctx: ScenarioContext, spec: { from: Target; names: string[]; service: string; namespace?: string }): Promise<string> {
+export async function checkDns(ctx: ScenarioContext, spec: Pick<AssertionOf<'dns'>, 'from' | 'names' | 'service' | 'namespace'>): Promise<string> {
   const svc = await ctx.api.getService(spec.service, spec.namespace);
   const want = svc?.spec?.clusterIP;
   if (!want) throw new CheckFailed(`service ${spec.service} does not exist`);
@@ -30,7 +31,8 @@ export async function checkDns(ctx: ScenarioContext, spec: { from: Target; names
   return `${spec.names.join(', ')} → ${want} (cluster DNS ${ctx.layout.dnsIP})`;
 }
 
-export async function checkExec(ctx: ScenarioContext, spec: { on: Target; command: string[]; expect?: { exitCode?: number; stdout?: string } }): Promise<string> {
+/** An exec assertion, and the exec step (whose `expect` is optional: exit code 0). */
+export async function checkExec(ctx: ScenarioContext, spec: Pick<StepOf<'exec'>, 'on' | 'command' | 'expect'>): Promise<string> {
   const target = await resolveTarget(ctx, spec.on);
   const argv = spec.command.map((a) => expand(ctx, a));
   const r = await runIn(target, argv);
@@ -57,13 +59,16 @@ function nodeAddresses(ctx: ScenarioContext): Set<string> {
   return s;
 }
 
-export async function checkSourceIP(ctx: ScenarioContext, spec: { from: Target; to: string; expect: 'node' | 'client'; attempts?: number; service?: string; namespace?: string }): Promise<string> {
+// Several connections per destination: they may land on backends on different nodes, where masquerading differs.
+const SOURCE_IP_REQUESTS = 4;
+
+export async function checkSourceIP(ctx: ScenarioContext, spec: Pick<AssertionOf<'source-ip'>, 'from' | 'to' | 'expect' | 'service' | 'namespace'>): Promise<string> {
   const from = await resolveTarget(ctx, spec.from);
   const nodes = nodeAddresses(ctx);
   const lines: string[] = [];
   for (const dest of await destinations(ctx, spec.to, spec.service, spec.namespace)) {
     const seen = new Set<string>();
-    for (let i = 0; i < (spec.attempts ?? 4); i++) {
+    for (let i = 0; i < SOURCE_IP_REQUESTS; i++) {
       const r = await runIn(from, ['curl', '-sS', '--max-time', '3', `http://${dest.host}:${dest.port}/`]);
       if (r.code !== 0) throw new CheckFailed(`${describeTarget(spec.from)} → ${dest.label} failed: ${r.stderr.trim()}`);
       const client = r.stdout.match(/client=([0-9a-f.:]+)/)?.[1];

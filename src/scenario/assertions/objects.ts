@@ -6,6 +6,7 @@ import type { KubeObject, Pod, Service } from '../../k8s/objects.ts';
 import { RESOURCES } from '../../k8s/objects.ts';
 import { resolveKind, resourcePath } from '../../lifecycle/lab-api.ts';
 import { cidrContains, cidrOverlap, cidrString, parseCidr } from '../../util/cidr.ts';
+import type { AssertionOf } from '../../lab/schema.ts';
 import type { ScenarioContext } from '../context.ts';
 import { CheckFailed } from '../../util/errors.ts';
 
@@ -26,16 +27,11 @@ export function fieldValue(obj: unknown, path: string): unknown {
 
 const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
-export interface ObjectSpec {
-  kind: string;
-  name: string;
-  namespace?: string;
-  fields?: Record<string, string | number | boolean>;
-}
+export type ObjectSpec = Pick<AssertionOf<'object'>, 'kind' | 'name' | 'namespace' | 'fields'>;
 
 export async function checkObject(ctx: ScenarioContext, spec: ObjectSpec): Promise<string> {
   const kind = resolveKind(spec.kind);
-  const ns = RESOURCES[kind].namespaced ? spec.namespace ?? 'default' : undefined;
+  const ns = RESOURCES[kind].namespaced ? spec.namespace : undefined;
   const obj = await ctx.api.client.getOrUndefined<KubeObject>(resourcePath(kind, ns, spec.name));
   const what = `${kind.toLowerCase()} ${ns ? `${ns}/` : ''}${spec.name}`;
   if (!obj) throw new CheckFailed(`${what} does not exist`);

@@ -1,25 +1,13 @@
 // Reachability as a learner would test it: a real client (the mariadb client,
 // curl) in a pod, node or the external client connects to host:port, over
 // repeated connections, and each answer names the pod that served it.
-import type { ScenarioContext, Target } from '../context.ts';
+import type { AssertionOf } from '../../lab/schema.ts';
+import type { ScenarioContext } from '../context.ts';
 import { resolveTarget, runIn, describeTarget, destinations } from '../context.ts';
 import { CheckFailed } from '../../util/errors.ts';
 import type { Service } from '../../k8s/objects.ts';
 
-export type Via = 'sql' | 'http' | 'tcp';
-
-export interface ReachSpec {
-  from: Target;
-  to: string;
-  via: Via;
-  backends?: 'all' | number;
-  attempts?: number;
-  service?: string;
-  namespace?: string;
-  password?: string;
-  /** A pod name or label selector every answer must come from. */
-  answeredBy?: string;
-}
+export type ReachSpec = Pick<AssertionOf<'reach'>, 'from' | 'to' | 'via' | 'backends' | 'attempts' | 'service' | 'namespace' | 'password' | 'answeredBy'>;
 
 /** One request; returns the answering pod's name (sql, http) or "" (tcp). */
 async function oneRequest(ctx: ScenarioContext, spec: ReachSpec, host: string, port: number): Promise<{ ok: boolean; who: string; client?: string; error: string }> {
@@ -57,7 +45,7 @@ export async function checkReach(ctx: ScenarioContext, spec: ReachSpec): Promise
 }
 
 async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, port: number): Promise<string> {
-  const attempts = spec.attempts ?? 12;
+  const { attempts } = spec;
   const seen = new Map<string, number>();
   for (let i = 0; i < attempts; i++) {
     const r = await oneRequest(ctx, spec, host, port);
@@ -73,7 +61,7 @@ async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, por
       throw new CheckFailed(`${host}:${port} was answered by ${others.join(', ')}, not by ${spec.answeredBy.includes('=') ? `pods ${spec.answeredBy}` : `pod ${spec.answeredBy}`} (${answered})`);
     }
   }
-  if (spec.via !== 'tcp' && spec.backends !== undefined) {
+  if (spec.via !== 'tcp') {
     let want: number;
     if (spec.backends === 'all') {
       const svc = spec.service ?? (await serviceForHost(ctx, host));
@@ -86,13 +74,7 @@ async function reachOne(ctx: ScenarioContext, spec: ReachSpec, host: string, por
   return `${attempts} ${spec.via} requests answered by ${answered || 'the service'}`;
 }
 
-export interface UnreachableSpec {
-  from: Target;
-  to: string;
-  expect: 'refused' | 'timeout' | 'any';
-  service?: string;
-  namespace?: string;
-}
+export type UnreachableSpec = Pick<AssertionOf<'unreachable'>, 'from' | 'to' | 'expect' | 'service' | 'namespace'>;
 
 export async function checkUnreachable(ctx: ScenarioContext, spec: UnreachableSpec): Promise<string> {
   const from = await resolveTarget(ctx, spec.from);
