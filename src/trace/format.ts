@@ -4,9 +4,9 @@
 // and who answered. Colour only through paint() (NO_COLOR, non-TTY: none).
 import { paint } from '../cli/output.ts';
 import { parseRule } from '../proxy/iptables/save-parse.ts';
-import type { ConntrackEntry, NatSummary } from './conntrack.ts';
-import type { HookWalk, NodeWalk, Packet, WalkStep } from './iptables-walk.ts';
-import type { NftHook, NftStep, NftWalk } from './nft-trace.ts';
+import type { ConntrackEntry, NatSummary } from '../proxy/conntrack.ts';
+import type { HookWalk, NodeWalk, Packet, WalkStep } from '../proxy/iptables/walk.ts';
+import type { NftHook, NftStep, NftWalk } from '../proxy/nftables/trace-parse.ts';
 import type { NodeTrace, TraceResult } from './trace.ts';
 
 export interface TreeItem {

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findOriginal, latestPerConnection, natOf, parseConntrack, parseConntrackLine, parseIpvsConnections } from '../../src/trace/conntrack.ts';
+import { findOriginal, latestPerConnection, natOf, parseConntrack, parseConntrackLine, parseIpvsConnections } from '../../src/proxy/conntrack.ts';
 
 const fixture = (n: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', n), 'utf8');
 

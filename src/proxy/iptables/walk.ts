@@ -10,8 +10,8 @@
 // here (statistic, recent, ipset, interfaces) is left to the counters. The nat
 // table sees only a connection's first packet, so a nat rule on the path moves
 // by exactly one; more means other connections passed the same rule too.
-import { parseRule, type ParsedRule, type RuleOption, type SavedDump, type SavedRule } from '../proxy/iptables/save-parse.ts';
-import { cidrContains, parseCidr } from '../util/cidr.ts';
+import { parseRule, type ParsedRule, type RuleOption, type SavedDump, type SavedRule } from './save-parse.ts';
+import { cidrContains, parseCidr } from '../../util/cidr.ts';
 
 export interface Packet {
   proto: string;
