@@ -5,7 +5,8 @@
 import { paint } from '../cli/output.ts';
 import { parseRule } from '../proxy/iptables/save-parse.ts';
 import type { ConntrackEntry, NatSummary } from '../proxy/conntrack.ts';
-import type { HookWalk, NodeWalk, Packet, WalkStep } from '../proxy/iptables/walk.ts';
+import type { Packet } from '../proxy/conntrack.ts';
+import type { HookWalk, NodeWalk, WalkStep } from '../proxy/iptables/walk.ts';
 import type { NftHook, NftStep, NftWalk } from '../proxy/nftables/trace-parse.ts';
 import type { NodeTrace, TraceResult } from './trace.ts';
 

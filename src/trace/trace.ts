@@ -17,8 +17,9 @@ import { resolveTarget, type ResolvedTarget, type ScenarioContext } from '../sce
 import { CheckFailed } from '../scenario/retry.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import { connectOnce, localAddresses, pickSourcePort, saveCounters, startMonitor, type ConnectionOutcome, type Monitor } from './capture.ts';
-import { findOriginal, latestPerConnection, natOf, parseConntrack, parseIpvsConnections, type ConntrackEntry, type IpvsConnection, type NatSummary } from '../proxy/conntrack.ts';
-import { CounterDiff, walkNode, type NodeWalk, type Packet } from '../proxy/iptables/walk.ts';
+import { findOriginal, latestPerConnection, natOf, parseConntrack, type ConntrackEntry, type NatSummary, type Packet } from '../proxy/conntrack.ts';
+import { parseIpvsConnections, type IpvsConnection } from '../proxy/ipvs/connections.ts';
+import { CounterDiff, walkNode, type NodeWalk } from '../proxy/iptables/walk.ts';
 import { parseNftTrace, traceTableText, type NftWalk } from '../proxy/nftables/trace-parse.ts';
 import { defaultVia, parseFrom, resolveDestination, type Destination, type Via } from './target.ts';
 
