@@ -97,6 +97,25 @@ async function conntrackList(node: LabNode, t: { src?: string; dst: string; spor
   return parseConntrack(r.stdout);
 }
 
+/**
+ * The traced connection in the entry node's conntrack: from the events seen
+ * during the trace, else (a monitor that started late) from the table itself.
+ * One entry per connection; more than one means the match was ambiguous.
+ */
+async function clientConnections(entry: LabNode, events: ConntrackEntry[], want: { src?: string; dst: string; sport?: number; dport: number }): Promise<ConntrackEntry[]> {
+  const seen = latestPerConnection(findOriginal(events, { proto: 'tcp', ...want }));
+  return seen.length ? seen : conntrackList(entry, want);
+}
+
+/** The endpoint's node, when it is not the entry node: the forwarded packet as it arrives there. */
+async function farNodeTrace(far: LabNode, hop: Packet, role: string, diff: CounterDiff | undefined, addresses: string[], session: TraceSession): Promise<NodeTrace> {
+  const t: NodeTrace = { node: far.name, ip: far.ip, role, packet: hop };
+  withConntrack(t, (await conntrackList(far, hop))[0]);
+  if (diff) t.iptables = walkNode(diff, hop, { origin: 'arriving', localAddrs: addresses });
+  session.annotate?.(t, far, 'the forwarded connection');
+  return t;
+}
+
 interface Captured {
   outcome: ConnectionOutcome;
   /** `conntrack -E` on the entry node during the trace. */
@@ -159,9 +178,8 @@ export async function traceConnection(ctx: ScenarioContext, lab: string, fromTex
 
   // ---- the entry node ----
   const events = parseConntrack(ctEvents);
-  const want = { proto: 'tcp', dst: dest.host, dport: dest.port, ...(outcome.sport ? { sport: outcome.sport } : {}), ...(origin === 'arriving' ? { src: from.ip } : {}) };
-  let mineAll = latestPerConnection(findOriginal(events, want));
-  if (!mineAll.length) mineAll = await conntrackList(entry, { ...want, src: origin === 'arriving' ? from.ip : undefined });
+  const clientAddr = origin === 'arriving' ? from.ip : undefined;
+  const mineAll = await clientConnections(entry, events, { dst: dest.host, dport: dest.port, ...(outcome.sport ? { sport: outcome.sport } : {}), ...(clientAddr ? { src: clientAddr } : {}) });
   if (mineAll.length > 1) notes.push(`${mineAll.length} connections to ${dest.host}:${dest.port} matched on ${entry.name}; showing the first`);
   const mine: ConntrackEntry | undefined = mineAll[0];
 
@@ -190,17 +208,9 @@ export async function traceConnection(ctx: ScenarioContext, lab: string, fromTex
     answered = answerFrom(backend, pods, ctx, dest.service ? endpoints : undefined, outcome);
     // The endpoint's node, when it is not the entry node: the forwarded packet's walk there.
     const far = answered.node ? ctx.nodes.get(answered.node) : undefined;
-    if (far && far !== entry && hop) {
-      const t: NodeTrace = { node: far.name, ip: far.ip, role: `runs ${answered.pod ?? backend.ip}, the endpoint`, packet: hop };
-      withConntrack(t, (await conntrackList(far, hop))[0]);
-      const farDiff = diffOf(far);
-      if (farDiff) t.iptables = walkNode(farDiff, hop, { origin: 'arriving', localAddrs: locals.get(far.name) ?? [] });
-      session.annotate?.(t, far, 'the forwarded connection');
-      traces.push(t);
-    }
+    if (far && far !== entry && hop) traces.push(await farNodeTrace(far, hop, `runs ${answered.pod ?? backend.ip}, the endpoint`, diffOf(far), locals.get(far.name) ?? [], session));
   } else if (outcome.answeredBy) {
-    const pod = pods.find((p) => p.metadata?.name === outcome.answeredBy);
-    if (pod?.status?.podIP) answered = { pod: pod.metadata?.name, namespace: pod.metadata?.namespace, node: pod.spec?.nodeName, ip: pod.status.podIP, port: dest.port, hostname: outcome.answeredBy, source: 'conntrack' };
+    answered = answerFromReply(outcome.answeredBy, pods, dest.port);
   }
 
   notes.push(...closingNotes(outcome, answered, traces, diffs));
@@ -233,6 +243,12 @@ function answerFrom(backend: Backend, pods: Pod[], ctx: ScenarioContext, endpoin
   if (endpoints) answered.isEndpoint = endpoints.some((e) => e.ip === backend.ip && e.port === backend.port);
   if (outcome.answeredBy) answered.hostname = outcome.answeredBy;
   return answered;
+}
+
+/** No backend found, but the reply named its pod (HTTP pod=…, SQL @@hostname): that pod answered. */
+function answerFromReply(name: string, pods: Pod[], port: number): Answer | undefined {
+  const pod = pods.find((p) => p.metadata?.name === name);
+  return pod?.status?.podIP ? { pod: pod.metadata?.name, namespace: pod.metadata?.namespace, node: pod.spec?.nodeName, ip: pod.status.podIP, port, hostname: name, source: 'conntrack' } : undefined;
 }
 
 /** What the reader should know about the result: disagreements, failure, other traffic in the counters. */
