@@ -6,8 +6,8 @@
 // Counters alone cannot say which connection moved them (kubelet probes and
 // DNS run alongside), so the walk follows only rules that moved AND that this
 // packet can match: addresses, ports, protocol, conntrack state, the
-// masquerade mark and local addresses are evaluated; what cannot be evaluated
-// here (statistic, recent, ipset, interfaces) is left to the counters. The nat
+// masquerade mark and local addresses are evaluated (match.ts); what cannot be
+// evaluated there (statistic, recent, ipset, interfaces) is left to the counters. The nat
 // table sees only a connection's first packet, so a nat rule on the path moves
 // by exactly one; more means other connections passed the same rule too.
 import type { Packet } from '../conntrack.ts';

@@ -4,8 +4,7 @@
 // conntrack events (from a local address to an endpoint, during the trace);
 // conntrack's reply to the client only points back at the proxy, so it never
 // names the backend here.
-import type { ConntrackEntry, Packet } from '../conntrack.ts';
-import { latestPerConnection, natOf } from '../conntrack.ts';
+import { latestPerConnection, natOf, type ConntrackEntry, type Packet } from '../conntrack.ts';
 import { walkNode } from '../iptables/walk.ts';
 import type { ProxyLeg } from '../trace-model.ts';
 import type { EntryFindings, ModeTracer, Route, TracePlan } from '../tracer.ts';
