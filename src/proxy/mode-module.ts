@@ -9,6 +9,7 @@ import type { EnvironmentError } from '../util/errors.ts';
 import type { ProxySettings, ProxyState } from './model.ts';
 import type { ProxyBackend } from './proxier.ts';
 import type { ExpectedServicePort, ProxyRulesSpec } from './rules-check.ts';
+import type { ModeTracer } from './tracer.ts';
 
 /** A full sync's payload: text as the kernel tools read it, and the same as data (`-o json`). */
 export interface RenderedPayload {
@@ -55,4 +56,6 @@ export interface ProxyModeModule {
    * keeps addresses, not names, so "absent" needs the old ClusterIP).
    */
   checkRules(node: LabNode, spec: ProxyRulesSpec, want: ExpectedServicePort | undefined, former?: ExpectedServicePort): Promise<string>;
+  /** `svclab trace`: what this mode adds to the one traced connection (monitors, counters, where it went). */
+  readonly tracer: ModeTracer;
 }

@@ -6,20 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabNode } from '../cluster/driver.ts';
 import { runIn, type ResolvedTarget } from '../scenario/context.ts';
 import { parseIptablesSave, type SavedDump } from '../proxy/iptables/save-parse.ts';
+import type { Monitor, TraceToolkit } from '../proxy/tracer.ts';
 import type { Via } from './target.ts';
 
 /** How long a monitor gets to open its netlink socket before the connection is made. */
 const MONITOR_SETTLE_MS = 400;
 
-export interface Monitor {
-  /** Stops the monitor (SIGTERM: both tools flush and exit) and returns what it printed. */
-  stop(): Promise<string>;
-}
-
 /**
  * Starts `argv` in the node in the background. The wrapper writes its pid
  * to a file first (the script is fixed; argv goes through "$@", never into the
- * script), so stop() can end exactly this process.
+ * script), so stop() can end exactly this process (SIGTERM: conntrack and nft
+ * both flush and exit).
  */
 export async function startMonitor(node: LabNode, argv: string[]): Promise<Monitor> {
   const pidFile = `/tmp/svclab-trace-${randomBytes(4).toString('hex')}.pid`;
@@ -39,6 +36,9 @@ export async function startMonitor(node: LabNode, argv: string[]): Promise<Monit
     },
   };
 }
+
+/** What a mode's tracer may do in a node (src/proxy/tracer.ts). */
+export const traceToolkit: TraceToolkit = { startMonitor };
 
 /** `iptables-save -c` of the whole node (nat and filter, with packet counters). */
 export async function saveCounters(node: LabNode): Promise<SavedDump> {

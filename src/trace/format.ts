@@ -4,10 +4,11 @@
 // and who answered. Colour only through paint() (NO_COLOR, non-TTY: none).
 import { paint } from '../util/output.ts';
 import { parseRule } from '../proxy/iptables/save-parse.ts';
-import type { ConntrackEntry, NatSummary } from './conntrack.ts';
-import type { HookWalk, NodeWalk, Packet, WalkStep } from './iptables-walk.ts';
-import type { NftHook, NftStep, NftWalk } from './nft-trace.ts';
-import type { NodeTrace, TraceResult } from './trace.ts';
+import type { ConntrackEntry, NatSummary, Packet } from '../proxy/conntrack.ts';
+import type { HookWalk, NodeWalk, WalkStep } from '../proxy/iptables/walk.ts';
+import type { NftHook, NftStep, NftWalk } from '../proxy/nftables/trace-parse.ts';
+import type { NodeTrace } from '../proxy/trace-model.ts';
+import type { TraceResult } from './trace.ts';
 
 export interface TreeItem {
   depth: number;

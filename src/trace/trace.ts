@@ -1,24 +1,29 @@
 // `svclab trace FROM TO`: one real connection, and the path it took through
-// kube-proxy's rules on every node it crossed. The capture is kept tight
-// around that one connection: monitors start first, counters are saved just
-// before and just after, and trace rules match only this connection.
-//   iptables   counter walk (iptables-walk.ts) on the entry node and the endpoint's node
-//   nftables   `nft monitor trace` with a temporary table of ours (nft-trace.ts)
+// kube-proxy's rules on every node it crossed. This is the mode-agnostic part:
+// resolve both ends, watch conntrack on the entry node, make the connection
+// once, and build the trace of the entry node and of the endpoint's node. What
+// differs per mode is the mode's tracer (src/proxy/<mode>/tracer.ts):
+//   iptables   counter walk (proxy/iptables/walk.ts) on the entry node and the endpoint's node
+//   nftables   `nft monitor trace` with a temporary table of ours (proxy/nftables/trace-parse.ts)
 //   ipvs       the IPVS connection table entry, plus the iptables walk it keeps
 //   userspace  the portal rule's counters, the proxy port, the proxy's own connection (conntrack)
-// In every mode conntrack gives the addresses before and after NAT, and the
-// answering pod comes from the reply (HTTP/SQL) and the reply tuple.
-import { randomBytes } from 'node:crypto';
+// The capture is kept tight around that one connection: monitors start first,
+// counters are saved just before and just after, and trace rules match only
+// this connection. In every mode conntrack gives the addresses before and
+// after NAT, and the answering pod comes from the reply (HTTP/SQL) and the reply tuple.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabNode } from '../cluster/driver.ts';
 import type { Pod } from '../k8s/objects.ts';
 import type { EndpointView } from '../lifecycle/lab-api.ts';
+import { findOriginal, latestPerConnection, parseConntrack, type ConntrackEntry, type Packet } from '../proxy/conntrack.ts';
+import { CounterDiff, walkNode, type NodeWalk } from '../proxy/iptables/walk.ts';
+import type { SavedDump } from '../proxy/iptables/save-parse.ts';
+import { withConntrack, type Answer, type Backend, type NodeTrace } from '../proxy/trace-model.ts';
+import type { ModeTracer, Monitor, TracePlan, TraceSession } from '../proxy/tracer.ts';
+import { proxyMode } from '../proxy/modes.ts';
 import { resolveTarget, type ResolvedTarget, type ScenarioContext } from '../scenario/context.ts';
 import { CheckFailed, EnvironmentError } from '../util/errors.ts';
-import { connectOnce, localAddresses, pickSourcePort, saveCounters, startMonitor, type ConnectionOutcome, type Monitor } from './capture.ts';
-import { findOriginal, latestPerConnection, natOf, parseConntrack, parseIpvsConnections, type ConntrackEntry, type IpvsConnection, type NatSummary } from './conntrack.ts';
-import { CounterDiff, walkNode, type NodeWalk, type Packet } from './iptables-walk.ts';
-import { parseNftTrace, traceTableText, type NftWalk } from './nft-trace.ts';
+import { connectOnce, localAddresses, pickSourcePort, saveCounters, startMonitor, traceToolkit, type ConnectionOutcome } from './capture.ts';
 import { defaultVia, parseFrom, resolveDestination, type Destination, type Via } from './target.ts';
 
 export interface TraceOptions {
@@ -28,47 +33,6 @@ export interface TraceOptions {
   password?: string;
   /** Client timeout per connection. */
   timeoutMs?: number;
-}
-
-export interface ProxyLeg {
-  /** The userspace proxy's listening port the portal redirected to. */
-  port?: number;
-  /** The proxy's own connection to the endpoint it picked. */
-  conntrack?: ConntrackEntry;
-  /** Connections to the service's endpoints that started during the trace (more than one: ambiguous). */
-  candidates: number;
-  walk?: NodeWalk;
-}
-
-export interface NodeTrace {
-  node: string;
-  ip: string;
-  /** Why the packet was here, in words. */
-  role: string;
-  /** The packet as it met this node's rules. */
-  packet: Packet;
-  iptables?: NodeWalk;
-  nft?: NftWalk;
-  /** Why there is no nft walk (no trace events). */
-  nftNote?: string;
-  ipvs?: IpvsConnection;
-  conntrack?: ConntrackEntry;
-  nat?: NatSummary;
-  proxy?: ProxyLeg;
-}
-
-export interface Answer {
-  pod?: string;
-  namespace?: string;
-  node?: string;
-  ip: string;
-  port: number;
-  /** The name the reply itself carried (HTTP pod=…, SQL @@hostname). */
-  hostname?: string;
-  /** Where ip:port came from: conntrack's reply tuple, the IPVS table, the userspace proxy's connection. */
-  source: 'conntrack' | 'ipvs' | 'userspace proxy';
-  /** Is ip:port one of the Service's endpoints? (undefined: no Service) */
-  isEndpoint?: boolean;
 }
 
 export interface TraceResult {
@@ -114,6 +78,63 @@ async function conntrackList(node: LabNode, t: { src?: string; dst: string; spor
   return parseConntrack(r.stdout);
 }
 
+/**
+ * The traced connection in the entry node's conntrack: from the events seen
+ * during the trace, else (a monitor that started late) from the table itself.
+ * One entry per connection; more than one means the match was ambiguous.
+ */
+async function clientConnections(entry: LabNode, events: ConntrackEntry[], want: { src?: string; dst: string; sport?: number; dport: number }): Promise<ConntrackEntry[]> {
+  const seen = latestPerConnection(findOriginal(events, { proto: 'tcp', ...want }));
+  return seen.length ? seen : conntrackList(entry, want);
+}
+
+/** The endpoint's node, when it is not the entry node: the forwarded packet as it arrives there. */
+async function farNodeTrace(far: LabNode, hop: Packet, role: string, diff: CounterDiff | undefined, addresses: string[], session: TraceSession): Promise<NodeTrace> {
+  const t: NodeTrace = { node: far.name, ip: far.ip, role, packet: hop };
+  withConntrack(t, (await conntrackList(far, hop))[0]);
+  if (diff) t.iptables = walkNode(diff, hop, { origin: 'arriving', localAddrs: addresses });
+  session.annotate?.(t, far, 'the forwarded connection');
+  return t;
+}
+
+interface Captured {
+  outcome: ConnectionOutcome;
+  /** `conntrack -E` on the entry node during the trace. */
+  ctEvents: string;
+  /** Counter movement per node (same order as the nodes), when the mode counts rules. */
+  diffs?: CounterDiff[];
+}
+
+/**
+ * The side effects, in the order that keeps the capture tight: the mode's
+ * setup, the monitors, counters just before and just after the connection,
+ * what the mode reads right after it; then everything stopped and undone.
+ */
+async function captureConnection(nodes: LabNode[], entry: LabNode, tracer: ModeTracer, session: TraceSession, connect: () => Promise<ConnectionOutcome>): Promise<Captured> {
+  let ct: Monitor | undefined;
+  let before: SavedDump[] = [];
+  let after: SavedDump[] = [];
+  let outcome: ConnectionOutcome;
+  let ctEvents = '';
+  try {
+    await session.prepare?.();
+    await Promise.all([startMonitor(entry, ['conntrack', '-E', '-p', 'tcp']).then((m) => void (ct = m)), session.startMonitors?.()]);
+    if (tracer.countsRules) before = await Promise.all(nodes.map(saveCounters));
+    outcome = await connect();
+    if (tracer.countsRules) after = await Promise.all(nodes.map(saveCounters));
+    await session.afterConnection?.();
+    // The last events of a short connection (FIN, the proxy's second leg) can trail the client's exit.
+    await sleep(150);
+  } finally {
+    try {
+      if (ct) ctEvents = await ct.stop();
+    } finally {
+      await session.cleanup?.();
+    }
+  }
+  return { outcome, ctEvents, ...(tracer.countsRules ? { diffs: nodes.map((_, i) => new CounterDiff(before[i], after[i])) } : {}) };
+}
+
 export async function traceConnection(ctx: ScenarioContext, lab: string, fromText: string, toText: string, opts: TraceOptions = {}): Promise<TraceResult> {
   const from = await resolveSource(ctx, fromText);
   const dest = await resolveDestination(ctx.api, ctx.layout, toText, opts.namespace ?? 'default');
@@ -121,64 +142,25 @@ export async function traceConnection(ctx: ScenarioContext, lab: string, fromTex
   const via = opts.via ?? defaultVia(dest);
   const entry = entryNodeOf(ctx, from, dest);
   const origin = from.kind === 'node' ? 'local' : 'arriving';
-  const mode = ctx.mode;
+  const tracer = proxyMode(ctx.mode).tracer;
   const notes: string[] = [];
   const endpoints = dest.service ? await ctx.api.endpointsOf(dest.service.name, dest.service.namespace) : [];
   const pods = await ctx.api.list<Pod>('Pod');
   const nodes = [...ctx.nodes.values()];
-  const others = nodes.filter((n) => n !== entry);
   const sport = via === 'sql' ? undefined : pickSourcePort();
   const locals = new Map(await Promise.all(nodes.map(async (n) => [n.name, await localAddresses(n)] as const)));
-  const counters = mode !== 'nftables';
 
-  const table = `svclab-trace-${randomBytes(3).toString('hex')}`;
-  const traced: LabNode[] = [];
-  const nftOut = new Map<string, string>();
-  let ctEvents = '';
-  let ipvsText = '';
-  let before: Awaited<ReturnType<typeof saveCounters>>[] = [];
-  let after: typeof before = [];
-  let outcome: ConnectionOutcome;
-  const monitors: { node: LabNode; kind: 'ct' | 'nft'; m: Monitor }[] = [];
-  try {
-    if (mode === 'nftables') {
-      const install = async (n: LabNode, text: string) => {
-        await n.exec(['nft', '-f', '-'], { input: text, where: n.name });
-        traced.push(n);
-      };
-      await install(entry, traceTableText(table, { proto: 'tcp', ...(origin === 'arriving' ? { src: from.ip } : {}), ...(sport ? { sport } : {}), dst: dest.host, dport: dest.port }));
-      // On the other nodes: the hop to an endpoint, from the client or (masqueraded) the entry node.
-      const epIPs = [...new Set(endpoints.map((e) => e.ip))];
-      const epPort = endpoints[0]?.port;
-      if (epIPs.length && epPort) {
-        const text = traceTableText(table, { proto: 'tcp', src: [from.ip, entry.ip], dst: epIPs, dport: epPort });
-        await Promise.all(others.map((n) => install(n, text)));
-      }
-    }
-    const starts: Promise<void>[] = [startMonitor(entry, ['conntrack', '-E', '-p', 'tcp']).then((m) => void monitors.push({ node: entry, kind: 'ct', m }))];
-    for (const n of traced) starts.push(startMonitor(n, ['nft', 'monitor', 'trace']).then((m) => void monitors.push({ node: n, kind: 'nft', m })));
-    await Promise.all(starts);
-
-    if (counters) before = await Promise.all(nodes.map(saveCounters));
-    outcome = await connectOnce(from, { via, host: dest.host, port: dest.port, sport, nodeBin: ctx.nodeBin, bundle: ctx.bundle, password: opts.password, timeoutMs: opts.timeoutMs });
-    if (counters) after = await Promise.all(nodes.map(saveCounters));
-    if (mode === 'ipvs') ipvsText = (await entry.exec(['ipvsadm', '-Lnc'], { allowFailure: true })).stdout;
-    // The last events of a short connection (FIN, the proxy's second leg) can trail the client's exit.
-    await sleep(150);
-  } finally {
-    for (const { node, kind, m } of monitors.splice(0)) {
-      const text = await m.stop();
-      if (kind === 'ct') ctEvents = text;
-      else nftOut.set(node.name, text);
-    }
-    await Promise.all(traced.map((n) => n.exec(['nft', 'delete', 'table', 'ip', table], { allowFailure: true })));
-  }
+  const plan: TracePlan = { entry, others: nodes.filter((n) => n !== entry), origin, clientIP: from.ip, ...(sport ? { sport } : {}), dst: dest.host, dport: dest.port, endpoints };
+  const session = tracer.open(plan, traceToolkit);
+  const { outcome, ctEvents, diffs } = await captureConnection(nodes, entry, tracer, session, () =>
+    connectOnce(from, { via, host: dest.host, port: dest.port, sport, nodeBin: ctx.nodeBin, bundle: ctx.bundle, password: opts.password, timeoutMs: opts.timeoutMs }),
+  );
+  const diffOf = (n: LabNode) => diffs?.[nodes.indexOf(n)];
 
   // ---- the entry node ----
   const events = parseConntrack(ctEvents);
-  const want = { proto: 'tcp', dst: dest.host, dport: dest.port, ...(outcome.sport ? { sport: outcome.sport } : {}), ...(origin === 'arriving' ? { src: from.ip } : {}) };
-  let mineAll = latestPerConnection(findOriginal(events, want));
-  if (!mineAll.length) mineAll = await conntrackList(entry, { ...want, src: origin === 'arriving' ? from.ip : undefined });
+  const clientAddr = origin === 'arriving' ? from.ip : undefined;
+  const mineAll = await clientConnections(entry, events, { dst: dest.host, dport: dest.port, ...(outcome.sport ? { sport: outcome.sport } : {}), ...(clientAddr ? { src: clientAddr } : {}) });
   if (mineAll.length > 1) notes.push(`${mineAll.length} connections to ${dest.host}:${dest.port} matched on ${entry.name}; showing the first`);
   const mine: ConntrackEntry | undefined = mineAll[0];
 
@@ -186,105 +168,36 @@ export async function traceConnection(ctx: ScenarioContext, lab: string, fromTex
     ? { proto: 'tcp', src: mine.original.src, sport: mine.original.sport, dst: mine.original.dst, dport: mine.original.dport }
     : { proto: 'tcp', src: from.kind === 'node' ? entry.ip : from.ip, ...(outcome.sport ? { sport: outcome.sport } : {}), dst: dest.host, dport: dest.port };
   const entryTrace: NodeTrace = { node: entry.name, ip: entry.ip, role: entryRole(from, dest), packet: packet0 };
-  if (mine) {
-    entryTrace.conntrack = mine;
-    entryTrace.nat = natOf(mine);
-  }
-  const idx = (n: LabNode) => nodes.indexOf(n);
+  withConntrack(entryTrace, mine);
   // REDIRECT goes to the incoming interface's address: conntrack's reply says which, so it goes first.
   const entryLocals = [...(locals.get(entry.name) ?? [])].sort((a, b) => Number(b === mine?.reply.src) - Number(a === mine?.reply.src));
   const dnatHint = mine ? `${mine.reply.src}:${mine.reply.sport}` : undefined;
-  if (counters) entryTrace.iptables = walkNode(new CounterDiff(before[idx(entry)], after[idx(entry)]), packet0, { origin, localAddrs: entryLocals, ...(dnatHint ? { dnatHint } : {}) });
-  if (mode === 'nftables') setNft(entryTrace, nftOut.get(entry.name) ?? '', table, 'the connection');
+  const entryDiff = diffOf(entry);
+  if (entryDiff) entryTrace.iptables = walkNode(entryDiff, packet0, { origin, localAddrs: entryLocals, ...(dnatHint ? { dnatHint } : {}) });
+  session.annotate?.(entryTrace, entry, 'the connection');
 
   // ---- where the connection went ----
-  let backend: { ip: string; port: number; source: Answer['source'] } | undefined;
-  let hop: Packet | undefined; // the packet as the endpoint's node receives it
-  if (mode === 'userspace') {
-    const eps = new Set(endpoints.map((e) => `${e.ip}:${e.port}`));
-    const local = new Set(locals.get(entry.name) ?? []);
-    const legs = latestPerConnection(events.filter((e) => e !== mine && eps.has(`${e.original.dst}:${e.original.dport}`) && local.has(e.original.src)));
-    const proxy: ProxyLeg = { candidates: legs.length };
-    const redirected = mine ? natOf(mine).dnat?.to : undefined;
-    if (redirected) proxy.port = Number(redirected.split(':').pop());
-    if (legs.length > 1) notes.push(`${legs.length} connections to the endpoints started on ${entry.name} during the trace (kubelet probes?); the first is shown as the proxy's`);
-    const leg = legs[0];
-    if (leg) {
-      proxy.conntrack = leg;
-      const legPacket: Packet = { proto: 'tcp', src: leg.original.src, sport: leg.original.sport, dst: leg.original.dst, dport: leg.original.dport };
-      if (counters) proxy.walk = walkNode(new CounterDiff(before[idx(entry)], after[idx(entry)]), legPacket, { origin: 'local', localAddrs: locals.get(entry.name) ?? [] });
-      backend = { ip: leg.original.dst, port: leg.original.dport, source: 'userspace proxy' };
-      hop = { proto: 'tcp', src: leg.reply.dst, sport: leg.reply.dport, dst: leg.reply.src, dport: leg.reply.sport };
-    } else if (outcome.ok && endpoints.length) notes.push(`the proxy's connection to an endpoint was not seen in conntrack on ${entry.name}`);
-    entryTrace.proxy = proxy;
-  } else if (mode === 'ipvs') {
-    const conns = parseIpvsConnections(ipvsText).filter((c) => c.virtual === `${dest.host}:${dest.port}` && (!outcome.sport || c.client === `${packet0.src}:${outcome.sport}`));
-    if (conns[0]) {
-      entryTrace.ipvs = conns[0];
-      const i = conns[0].real.lastIndexOf(':');
-      backend = { ip: conns[0].real.slice(0, i), port: Number(conns[0].real.slice(i + 1)), source: 'ipvs' };
-    }
-  }
-  if (!backend && mine && mode !== 'userspace') backend = { ip: mine.reply.src, port: mine.reply.sport, source: 'conntrack' };
-  if (!hop && mine && backend) hop = { proto: 'tcp', src: mine.reply.dst, sport: mine.reply.dport, dst: backend.ip, dport: backend.port };
+  const route = session.route(entryTrace, { mine, events, packet: packet0, sport: outcome.sport, connected: outcome.ok, addresses: locals.get(entry.name) ?? [], ...(entryDiff ? { counters: entryDiff } : {}) });
+  notes.push(...route.notes);
+  const backend = route.backend;
+  // The packet as the endpoint's node receives it.
+  const hop: Packet | undefined = route.hop ?? (mine && backend ? { proto: 'tcp', src: mine.reply.dst, sport: mine.reply.dport, dst: backend.ip, dport: backend.port } : undefined);
 
   const traces: NodeTrace[] = [entryTrace];
   let answered: Answer | undefined;
   if (backend) {
-    const pod = pods.find((p) => p.status?.podIP === backend!.ip && !p.spec?.hostNetwork);
-    answered = { ip: backend.ip, port: backend.port, source: backend.source };
-    if (pod) {
-      answered.pod = pod.metadata?.name;
-      answered.namespace = pod.metadata?.namespace;
-      answered.node = pod.spec?.nodeName;
-    } else {
-      const n = ctx.layout.nodes.find((x) => x.ip === backend!.ip);
-      if (n) answered.node = n.name;
-    }
-    if (dest.service) answered.isEndpoint = endpoints.some((e) => e.ip === backend!.ip && e.port === backend!.port);
-    if (outcome.answeredBy) answered.hostname = outcome.answeredBy;
+    answered = answerFrom(backend, pods, ctx, dest.service ? endpoints : undefined, outcome);
     // The endpoint's node, when it is not the entry node: the forwarded packet's walk there.
     const far = answered.node ? ctx.nodes.get(answered.node) : undefined;
-    if (far && far !== entry && hop) {
-      const t: NodeTrace = { node: far.name, ip: far.ip, role: `runs ${answered.pod ?? backend.ip}, the endpoint`, packet: hop };
-      const found = await conntrackList(far, hop);
-      if (found[0]) {
-        t.conntrack = found[0];
-        t.nat = natOf(found[0]);
-      }
-      if (counters) t.iptables = walkNode(new CounterDiff(before[idx(far)], after[idx(far)]), hop, { origin: 'arriving', localAddrs: locals.get(far.name) ?? [] });
-      if (mode === 'nftables') setNft(t, nftOut.get(far.name) ?? '', table, 'the forwarded connection');
-      traces.push(t);
-    }
+    if (far && far !== entry && hop) traces.push(await farNodeTrace(far, hop, `runs ${answered.pod ?? backend.ip}, the endpoint`, diffOf(far), locals.get(far.name) ?? [], session));
   } else if (outcome.answeredBy) {
-    const pod = pods.find((p) => p.metadata?.name === outcome.answeredBy);
-    if (pod?.status?.podIP) answered = { pod: pod.metadata?.name, namespace: pod.metadata?.namespace, node: pod.spec?.nodeName, ip: pod.status.podIP, port: dest.port, hostname: outcome.answeredBy, source: 'conntrack' };
+    answered = answerFromReply(outcome.answeredBy, pods, dest.port);
   }
 
-  if (outcome.answeredBy && answered?.pod && outcome.answeredBy !== answered.pod) {
-    notes.push(`the reply names ${outcome.answeredBy}, conntrack points at ${answered.pod}`);
-  }
-  if (!outcome.ok) notes.push(`the connection did not succeed (${outcome.result}${outcome.error ? `: ${outcome.error}` : ''}); the path shows how far its first packet got`);
-  for (const t of traces) {
-    for (const w of [t.iptables, t.proxy?.walk]) {
-      if (!w) continue;
-      notes.push(...w.noise.map((n) => `${t.node}: ${n}`));
-      for (const h of w.hooks) {
-        for (const s of h.steps) {
-          if (h.table === 'nat' && s.packets > 1 && /^KUBE-(SVC|SVL|EXT|SEP|NODEPORTS|FW|PORTALS|NODEPORT)/.test(s.chain)) {
-            notes.push(`${t.node}: ${s.chain} → ${s.target} counted ${s.packets} new connections during the trace (others besides this one)`);
-          }
-        }
-      }
-    }
-  }
-  if (counters && nodes.some((_, i) => new CounterDiff(before[i], after[i]).moved().some((m) => m.delta.reset))) {
-    notes.push('a proxy rewrote some rules during the trace (counters restarted); run it again if the path looks incomplete');
-  }
-
+  notes.push(...closingNotes(outcome, answered, traces, diffs));
   return {
     lab,
-    mode,
+    mode: ctx.mode,
     via,
     from: { kind: from.kind, label: from.label, ip: from.kind === 'node' ? entry.ip : from.ip, node: from.kind === 'external' ? 'external' : from.node.name },
     to: dest,
@@ -296,10 +209,55 @@ export async function traceConnection(ctx: ScenarioContext, lab: string, fromTex
   };
 }
 
-function setNft(t: NodeTrace, output: string, table: string, what: string): void {
-  const parsed = parseNftTrace(output, table);
-  if (parsed.walk && parsed.walk.hooks.length) t.nft = parsed.walk;
-  else t.nftNote = `no trace events for ${what} (the monitor may have started late; run the trace again)`;
+/** Who answered at the backend's address: a pod (not host-network) or a node; `endpoints` given when the destination is a Service. */
+function answerFrom(backend: Backend, pods: Pod[], ctx: ScenarioContext, endpoints: EndpointView[] | undefined, outcome: ConnectionOutcome): Answer {
+  const pod = pods.find((p) => p.status?.podIP === backend.ip && !p.spec?.hostNetwork);
+  const answered: Answer = { ip: backend.ip, port: backend.port, source: backend.source };
+  if (pod) {
+    answered.pod = pod.metadata?.name;
+    answered.namespace = pod.metadata?.namespace;
+    answered.node = pod.spec?.nodeName;
+  } else {
+    const n = ctx.layout.nodes.find((x) => x.ip === backend.ip);
+    if (n) answered.node = n.name;
+  }
+  if (endpoints) answered.isEndpoint = endpoints.some((e) => e.ip === backend.ip && e.port === backend.port);
+  if (outcome.answeredBy) answered.hostname = outcome.answeredBy;
+  return answered;
+}
+
+/** No backend found, but the reply named its pod (HTTP pod=…, SQL @@hostname): that pod answered. */
+function answerFromReply(name: string, pods: Pod[], port: number): Answer | undefined {
+  const pod = pods.find((p) => p.metadata?.name === name);
+  return pod?.status?.podIP ? { pod: pod.metadata?.name, namespace: pod.metadata?.namespace, node: pod.spec?.nodeName, ip: pod.status.podIP, port, hostname: name, source: 'conntrack' } : undefined;
+}
+
+/** What the reader should know about the result: disagreements, failure, other traffic in the counters. */
+function closingNotes(outcome: ConnectionOutcome, answered: Answer | undefined, traces: NodeTrace[], diffs: CounterDiff[] | undefined): string[] {
+  const notes: string[] = [];
+  if (outcome.answeredBy && answered?.pod && outcome.answeredBy !== answered.pod) {
+    notes.push(`the reply names ${outcome.answeredBy}, conntrack points at ${answered.pod}`);
+  }
+  if (!outcome.ok) notes.push(`the connection did not succeed (${outcome.result}${outcome.error ? `: ${outcome.error}` : ''}); the path shows how far its first packet got`);
+  for (const t of traces) {
+    for (const w of [t.iptables, t.proxy?.walk]) if (w) notes.push(...walkNotes(t.node, w));
+  }
+  if (diffs?.some((d) => d.moved().some((m) => m.delta.reset))) {
+    notes.push('a proxy rewrote some rules during the trace (counters restarted); run it again if the path looks incomplete');
+  }
+  return notes;
+}
+
+function walkNotes(node: string, w: NodeWalk): string[] {
+  const notes = w.noise.map((n) => `${node}: ${n}`);
+  for (const h of w.hooks) {
+    for (const s of h.steps) {
+      if (h.table === 'nat' && s.packets > 1 && /^KUBE-(SVC|SVL|EXT|SEP|NODEPORTS|FW|PORTALS|NODEPORT)/.test(s.chain)) {
+        notes.push(`${node}: ${s.chain} → ${s.target} counted ${s.packets} new connections during the trace (others besides this one)`);
+      }
+    }
+  }
+  return notes;
 }
 
 function entryRole(from: ResolvedTarget, dest: Destination): string {

@@ -8,13 +8,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseIptablesSave } from '../../src/proxy/iptables/save-parse.ts';
-import { CounterDiff, walkNode } from '../../src/trace/iptables-walk.ts';
-import { natOf, parseConntrackLine } from '../../src/trace/conntrack.ts';
+import { CounterDiff, walkNode } from '../../src/proxy/iptables/walk.ts';
+import { natOf, parseConntrackLine } from '../../src/proxy/conntrack.ts';
 import { formatTrace, matchSummary, treeLines } from '../../src/trace/format.ts';
 import type { TraceResult } from '../../src/trace/trace.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dump = (n: string) => parseIptablesSave(readFileSync(join(here, 'fixtures', n), 'utf8'));
+const dump = (n: string) => parseIptablesSave(readFileSync(join(here, '..', 'proxy', 'iptables', 'fixtures', n), 'utf8'));
 const diffOf = (n: string) => new CounterDiff(dump(`${n}.before.txt`), dump(`${n}.after.txt`));
 
 test('tree lines: siblings get ├─, the last child └─, and open branches a │', () => {

@@ -3,10 +3,12 @@
 import type { ProxyModeModule } from '../mode-module.ts';
 import { renderIptables } from './render.ts';
 import { chainNames, parseIptablesSave } from './save-parse.ts';
+import { iptablesTracer } from './tracer.ts';
 
 export const iptablesMode: ProxyModeModule = {
   name: 'iptables',
   renders: 'what kube-proxy feeds to `iptables-restore --noflush --counters` (filter, then nat)',
+  tracer: iptablesTracer,
   watchesServiceCIDRs: false,
   render(state, settings, opts = {}) {
     const existingNatChains = opts.existingIptablesSave ? chainNames(parseIptablesSave(opts.existingIptablesSave), 'nat') : undefined;

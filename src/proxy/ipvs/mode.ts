@@ -4,10 +4,12 @@ import { release } from 'node:os';
 import type { ProxyModeModule } from '../mode-module.ts';
 import { ipsetRestoreText, ipvsadmRestoreText, renderIpvs } from './render.ts';
 import { ipvsKernelError } from './kernel.ts';
+import { ipvsTracer } from './tracer.ts';
 
 export const ipvsMode: ProxyModeModule = {
   name: 'ipvs',
   renders: 'the ipvsadm-restore, ipset restore and iptables-restore payloads',
+  tracer: ipvsTracer,
   watchesServiceCIDRs: false,
   render(state, settings) {
     const r = renderIpvs(state, settings);

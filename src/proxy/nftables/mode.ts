@@ -4,6 +4,7 @@ import { access, constants } from 'node:fs/promises';
 import { EnvironmentError } from '../../util/errors.ts';
 import type { ProxyModeModule } from '../mode-module.ts';
 import { fullTransaction, renderNftables } from './render.ts';
+import { nftablesTracer } from './tracer.ts';
 
 const NFT = '/usr/sbin/nft';
 
@@ -11,6 +12,7 @@ export const nftablesMode: ProxyModeModule = {
   name: 'nftables',
   renders: 'the transaction for table ip kube-proxy',
   // Upstream's nftables proxier keeps the service CIDRs in a set of its own (for the no-endpoint drop).
+  tracer: nftablesTracer,
   watchesServiceCIDRs: true,
   render(state, settings) {
     const r = renderNftables(state, settings);

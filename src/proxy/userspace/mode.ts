@@ -2,6 +2,7 @@
 // port the proxy process listens on, and the process copies bytes to a pod.
 import type { ProxyModeModule } from '../mode-module.ts';
 import { renderUserspace } from './render.ts';
+import { userspaceTracer } from './tracer.ts';
 
 /** Userspace proxy ports are random upstream; offline we number them from here so output is stable. */
 export const OFFLINE_PROXY_PORT_BASE = 36000;
@@ -9,6 +10,7 @@ export const OFFLINE_PROXY_PORT_BASE = 36000;
 export const userspaceMode: ProxyModeModule = {
   name: 'userspace',
   renders: `the portal rules (proxy ports numbered from ${OFFLINE_PROXY_PORT_BASE})`,
+  tracer: userspaceTracer,
   watchesServiceCIDRs: false,
   render(state, settings) {
     const ports = new Map<string, number>();

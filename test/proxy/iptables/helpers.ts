@@ -9,7 +9,7 @@ import type { EndpointSlice, Service } from '../../../src/k8s/objects.ts';
 import { DEFAULT_SETTINGS, buildProxyState, type ProxySettings } from '../../../src/proxy/model.ts';
 import { renderIptables, type IptablesRuleset, type RenderOptions } from '../../../src/proxy/iptables/render.ts';
 import { parseIptablesSave, parseRule, type ParsedRule } from '../../../src/proxy/iptables/save-parse.ts';
-import { cidrContains, parseCidr } from '../../../src/util/cidr.ts';
+import { ruleMatches as matchRule } from '../../../src/proxy/iptables/match.ts';
 
 export const testNodeName = 'test-node';
 export const testNodeIP = '192.168.0.2';
@@ -173,13 +173,6 @@ export interface FlowTest {
   masq?: boolean;
 }
 
-function addressMatches(spec: { negated: boolean; value: string } | undefined, ip: string): boolean {
-  if (!spec) return true;
-  const c = parseCidr(spec.value.includes('/') ? spec.value : `${spec.value}/32`, true);
-  const m = cidrContains(c, ip);
-  return spec.negated ? !m : m;
-}
-
 function option(rule: ParsedRule, match: string, name: string) {
   return rule.matches.find((m) => m.name === match)?.options.find((o) => o.name === name);
 }
@@ -191,19 +184,12 @@ export function tracePacket(kernel: FakeKernel, src: string, protocol: string, d
   let masq = false;
 
   const ruleMatches = (r: ParsedRule, dest: string): boolean => {
-    if (!addressMatches(r.basic.get('-s'), src)) return false;
-    const srcType = option(r, 'addrtype', '--src-type');
-    if (srcType && (local.has(src) ? 'LOCAL' : 'x') !== srcType.values[0] !== srcType.negated) return false;
-    const proto = r.basic.get('-p');
-    if (proto && (proto.value === protocol) === proto.negated) return false;
-    if (!addressMatches(r.basic.get('-d'), dest)) return false;
-    const dstType = option(r, 'addrtype', '--dst-type');
-    if (dstType && (local.has(dest) ? 'LOCAL' : 'x') !== dstType.values[0] !== dstType.negated) return false;
-    const port = r.matches.flatMap((m) => m.options).find((o) => o.name === '--dport');
-    if (port && port.values[0] !== dport) return false;
     // Rules that depend on history (affinity, marks, conntrack state) never match a fresh packet.
     if (option(r, 'recent', '--rcheck') || r.matches.some((m) => m.name === 'mark' || m.name === 'conntrack')) return false;
-    return true;
+    const packet = { proto: protocol, src, dst: dest, dport: Number(dport) };
+    // What the rule text cannot decide (statistic, interfaces) stays open: like upstream's
+    // tracePacket, the cascade follows every endpoint branch.
+    return matchRule(r, { packet, mark: 0, ct: new Set(['NEW']), local: (ip) => local.has(ip) }) !== 'no';
   };
 
   const runChain = (table: string, chain: string, dest: string): boolean => {

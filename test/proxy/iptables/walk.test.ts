@@ -12,8 +12,9 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseIptablesSave } from '../../src/proxy/iptables/save-parse.ts';
-import { CounterDiff, walkNode, type NodeWalk, type Packet } from '../../src/trace/iptables-walk.ts';
+import { parseIptablesSave } from '../../../src/proxy/iptables/save-parse.ts';
+import type { Packet } from '../../../src/proxy/conntrack.ts';
+import { CounterDiff, walkNode, type NodeWalk } from '../../../src/proxy/iptables/walk.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const dump = (name: string) => parseIptablesSave(readFileSync(join(dir, name), 'utf8'));

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mapLookup, packetFields, parseNftTrace, parseTraceLine, traceTableText } from '../../src/trace/nft-trace.ts';
+import { mapLookup, packetFields, parseNftTrace, parseTraceLine, traceTableText } from '../../../src/proxy/nftables/trace-parse.ts';
 
 const fixture = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'nft-nodeport.trace.txt'), 'utf8');
 

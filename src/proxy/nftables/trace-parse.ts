@@ -5,8 +5,8 @@
 // every table — kube-proxy's included, with the verdict of each rule, so the
 // service-ips / service-nodeports map element, the numgen pick and the
 // endpoint chain's dnat are all visible. Pure: text in, steps out.
-import { normalizeIP } from '../util/cidr.ts';
-import type { Packet } from './iptables-walk.ts';
+import { normalizeIP } from '../../util/cidr.ts';
+import type { Packet } from '../conntrack.ts';
 
 /** Priority of our trace chains: after conntrack (-200) so `ct state new` works, before kube-proxy's (-110). */
 const TRACE_PRIORITY = -150;

@@ -1,11 +1,11 @@
 // conntrack lines (captured `conntrack -L` and `conntrack -E` in lab nodes) and
-// the IPVS connection table: tuples before and after NAT.
+// the generic conntrack parse: tuples before and after NAT.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findOriginal, latestPerConnection, natOf, parseConntrack, parseConntrackLine, parseIpvsConnections } from '../../src/trace/conntrack.ts';
+import { findOriginal, latestPerConnection, natOf, parseConntrack, parseConntrackLine } from '../../src/proxy/conntrack.ts';
 
 const fixture = (n: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', n), 'utf8');
 
@@ -58,20 +58,6 @@ test('udp entries have no state', () => {
   const e = parseConntrackLine('udp      17 29 src=10.244.1.2 dst=10.96.0.10 sport=53311 dport=53 src=10.244.0.2 dst=10.244.1.2 sport=53 dport=53311 mark=0 use=1');
   assert.is(e?.state, undefined);
   assert.equal(natOf(e!).dnat, { from: '10.96.0.10:53', to: '10.244.0.2:53' });
-});
-
-test('ipvsadm -Lnc: virtual server and the real server picked', () => {
-  const text = [
-    'IPVS connection entries',
-    'pro expire state       source             virtual            destination',
-    'TCP 01:58  TIME_WAIT   10.244.2.2:21001   10.96.0.20:3306    10.244.1.3:3306',
-    'TCP 14:59  ESTABLISHED 192.168.49.254:40112 192.168.49.2:30007 10.244.2.2:80',
-    'UDP 04:59  UDP         10.244.1.2:53311   10.96.0.10:53      10.244.0.2:53',
-  ].join('\n');
-  const conns = parseIpvsConnections(text);
-  assert.is(conns.length, 3);
-  assert.equal(conns[0], { proto: 'TCP', expire: '01:58', state: 'TIME_WAIT', client: '10.244.2.2:21001', virtual: '10.96.0.20:3306', real: '10.244.1.3:3306' });
-  assert.is(conns[1].real, '10.244.2.2:80');
 });
 
 test.run();

@@ -2,7 +2,16 @@
 // it) and the reply tuple (as the answer comes back). Their difference is the
 // NAT: the reply's source is where DNAT sent the connection (the endpoint),
 // the reply's destination is the client as the endpoint saw it (after SNAT /
-// MASQUERADE). Also the IPVS connection table, IPVS's own equivalent.
+// MASQUERADE). IPVS keeps its own table: src/proxy/ipvs/connections.ts.
+
+/** A connection's first packet, as the rules see it (and as a trace follows it). */
+export interface Packet {
+  proto: string;
+  src: string;
+  sport?: number;
+  dst: string;
+  dport: number;
+}
 
 export interface Tuple {
   src: string;
@@ -88,32 +97,5 @@ export function natOf(e: ConntrackEntry): NatSummary {
   const out: NatSummary = {};
   if (r.src !== o.dst || r.sport !== o.dport) out.dnat = { from: `${o.dst}:${o.dport}`, to: `${r.src}:${r.sport}` };
   if (r.dst !== o.src || r.dport !== o.sport) out.snat = { from: `${o.src}:${o.sport}`, to: `${r.dst}:${r.dport}` };
-  return out;
-}
-
-// ---- IPVS ----
-
-export interface IpvsConnection {
-  proto: string;
-  expire: string;
-  state: string;
-  client: string;
-  virtual: string;
-  real: string;
-}
-
-/**
- * `ipvsadm -Lnc`:
- *   IPVS connection entries
- *   pro expire state       source             virtual            destination
- *   TCP 14:58  ESTABLISHED 10.244.2.2:45106   10.96.0.20:3306    10.244.1.3:3306
- */
-export function parseIpvsConnections(text: string): IpvsConnection[] {
-  const out: IpvsConnection[] = [];
-  for (const line of text.split('\n')) {
-    const w = line.trim().split(/\s+/);
-    if (w.length !== 6 || !/^(TCP|UDP|SCTP)$/i.test(w[0]) || !w[3].includes(':')) continue;
-    out.push({ proto: w[0].toUpperCase(), expire: w[1], state: w[2], client: w[3], virtual: w[4], real: w[5] });
-  }
   return out;
 }
