@@ -5,7 +5,8 @@
 // (a Deployment scaled from 2 to 3) that writes new chains and, reverted, leaves
 // one stale chain behind — the common shape of an endpoint change.
 import type { EndpointSlice, Service } from '../src/k8s/objects.ts';
-import { DEFAULT_SETTINGS, buildProxyState, type ProxySettings, type ProxyState } from '../src/proxy/model.ts';
+import { DEFAULT_SETTINGS, type ProxySettings, type ProxyState } from '../src/proxy/model.ts';
+import { buildProxyState } from '../src/proxy/proxy-state.ts';
 
 export const BENCH_NAMESPACE = 'bench';
 export const BENCH_NODE = 'node-01';

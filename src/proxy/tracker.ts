@@ -4,9 +4,9 @@
 // no-op changes are dropped, leaving the service port keys that really changed.
 import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
 import { namespacedName } from '../k8s/objects.ts';
-import { buildProxyState, type ProxySettings, type ProxyState } from './model.ts';
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import type { ProxySettings, ProxyState } from './model.ts';
+import { buildProxyState } from './proxy-state.ts';
+import { LABEL_SERVICE_NAME } from '../k8s/labels.ts';
 
 export class ChangeTracker {
   private services = new Map<string, Service>();
@@ -28,7 +28,7 @@ export class ChangeTracker {
     const key = namespacedName(slice.metadata);
     if (deleted) this.slices.delete(key);
     else this.slices.set(key, slice);
-    const svcName = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    const svcName = slice.metadata?.labels?.[LABEL_SERVICE_NAME];
     if (svcName) this.dirty.add(`${slice.metadata?.namespace ?? 'default'}/${svcName}`);
     this.pendingEndpointChanges++;
   }

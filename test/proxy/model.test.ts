@@ -2,12 +2,17 @@
 // endpoints (TestUpdateEndpointsMap expectations), topology categorisation (topology.go).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  buildProxyState, categorizeEndpoints, endpointsFromSlices, servicePortsFromService, type EndpointInfo, type ServicePortInfo,
-} from '../../src/proxy/model.ts';
+import type { EndpointInfo, ServicePortInfo } from '../../src/proxy/model.ts';
+import type { EndpointSlice } from '../../src/k8s/objects.ts';
+import { buildServicePorts } from '../../src/proxy/service-ports.ts';
+import { buildEndpoints, endpointSliceInfo } from '../../src/proxy/endpoints.ts';
+import { categorizeEndpoints } from '../../src/proxy/topology.ts';
+import { buildProxyState } from '../../src/proxy/proxy-state.ts';
 import { makeService, makeSlice } from './iptables/helpers.ts';
 
-const node = { nodeIPs: ['192.168.0.2'] };
+/** EndpointSlices -> endpoints per service port key, as the proxy reads them. */
+const endpointsFromSlices = (slices: EndpointSlice[], services: Map<string, ServicePortInfo>, nodeName: string) =>
+  buildEndpoints(slices.map(endpointSliceInfo), services, nodeName);
 const port = (name: string, protocol: string, p: number, nodePort = 0, targetPort = 0) => ({ name, protocol, port: p, nodePort, targetPort });
 
 function servicesMap(...ports: ServicePortInfo[][]): Map<string, ServicePortInfo> {
@@ -43,7 +48,7 @@ test('TestBuildServiceMapAddRemove: every port of every service, health checks o
       s.spec.healthCheckNodePort = 345;
     }),
   ];
-  const ports = svcs.flatMap((s) => servicePortsFromService(s, node));
+  const ports = svcs.flatMap((s) => buildServicePorts(s));
   assert.is(ports.length, 10);
   const hc = ports.filter((p) => p.healthCheckNodePort !== 0);
   assert.equal([...new Set(hc.map((p) => `${p.name.namespace}/${p.name.name}=${p.healthCheckNodePort}`))], ['somewhere/only-local-load-balancer=345']);
@@ -74,7 +79,7 @@ test('TestBuildServiceMapServiceHeadless / ExternalName / proxy-name labels: ski
       s.spec.ports = [port('p', 'TCP', 80)];
     }),
   ];
-  for (const s of skipped) assert.equal(servicePortsFromService(s, node), [], s.metadata!.name);
+  for (const s of skipped) assert.equal(buildServicePorts(s), [], s.metadata!.name);
 });
 
 test('TestBuildServiceMapServiceUpdate: ClusterIP -> LoadBalancer eTP=Local gains a health check, and back', () => {
@@ -91,9 +96,9 @@ test('TestBuildServiceMapServiceUpdate: ClusterIP -> LoadBalancer eTP=Local gain
     s.spec.externalTrafficPolicy = 'Local';
     s.spec.healthCheckNodePort = 345;
   });
-  assert.equal(servicePortsFromService(v1, node).map((p) => p.healthCheckNodePort), [0, 0]);
-  assert.equal(servicePortsFromService(v2, node).map((p) => p.healthCheckNodePort), [345, 345]);
-  assert.equal(servicePortsFromService(v2, node).map((p) => p.externalPolicyLocal), [true, true]);
+  assert.equal(buildServicePorts(v1).map((p) => p.healthCheckNodePort), [0, 0]);
+  assert.equal(buildServicePorts(v2).map((p) => p.healthCheckNodePort), [345, 345]);
+  assert.equal(buildServicePorts(v2).map((p) => p.externalPolicyLocal), [true, true]);
 });
 
 test('IPv4 family: clusterIPs by ipFamilies, IPv6 externalIPs/LB IPs/ranges dropped, IPv6-only services skipped', () => {
@@ -106,13 +111,13 @@ test('IPv4 family: clusterIPs by ipFamilies, IPv6 externalIPs/LB IPs/ranges drop
     s.status.loadBalancer = { ingress: [{ ip: '2001:db8::2' }, { ip: '1.2.3.4' }, { hostname: 'lb.example' }] };
     s.spec.ports = [port('p', 'TCP', 80)];
   });
-  const [p] = servicePortsFromService(dual, node);
+  const [p] = buildServicePorts(dual);
   assert.is(p.clusterIP, '172.30.0.10');
   assert.equal(p.externalIPs, ['192.168.99.1']);
   assert.equal(p.loadBalancerVIPs, ['1.2.3.4']);
   assert.equal(p.loadBalancerSourceRanges, ['10.0.0.0/8']);
   const v6 = makeService('ns', 'v6', (s) => { s.spec.clusterIP = 'fd00::11'; s.spec.ports = [port('p', 'TCP', 80)]; });
-  assert.equal(servicePortsFromService(v6, node), []);
+  assert.equal(buildServicePorts(v6), []);
 });
 
 test('TestBadIPs at the model level: leading zeros vanish, ranges are trimmed and masked', () => {
@@ -124,7 +129,7 @@ test('TestBadIPs at the model level: leading zeros vanish, ranges are trimmed an
     s.spec.externalIPs = ['192.168.099.022'];
     s.spec.loadBalancerSourceRanges = [' 203.0.113.000/025', '10.1.2.3/8'];
   });
-  const [p] = servicePortsFromService(svc, node);
+  const [p] = buildServicePorts(svc);
   assert.is(p.clusterIP, '172.30.0.41');
   assert.equal(p.loadBalancerVIPs, ['1.2.3.4']);
   assert.equal(p.externalIPs, ['192.168.99.22']);
@@ -139,9 +144,9 @@ test('ClientIP affinity: timeout from the config, 10800 by default', () => {
     s.spec.sessionAffinity = 'ClientIP';
     if (timeout) s.spec.sessionAffinityConfig = { clientIP: { timeoutSeconds: timeout } };
   });
-  assert.equal(servicePortsFromService(mk(), node).map((p) => [p.sessionAffinityClientIP, p.stickyMaxAgeSeconds]), [[true, 10800]]);
-  assert.equal(servicePortsFromService(mk(60), node).map((p) => p.stickyMaxAgeSeconds), [60]);
-  assert.is(servicePortsFromService(mk(), node)[0].key, 'ns/s', 'an unnamed port has no ":port" in its key');
+  assert.equal(buildServicePorts(mk()).map((p) => [p.sessionAffinityClientIP, p.stickyMaxAgeSeconds]), [[true, 10800]]);
+  assert.equal(buildServicePorts(mk(60)).map((p) => p.stickyMaxAgeSeconds), [60]);
+  assert.is(buildServicePorts(mk())[0].key, 'ns/s', 'an unnamed port has no ":port" in its key');
 });
 
 test('eTP=Local only counts for externally accessible services; externallyAccessible is per port', () => {
@@ -153,11 +158,11 @@ test('eTP=Local only counts for externally accessible services; externallyAccess
     s.spec.internalTrafficPolicy = 'Local';
     s.spec.ports = [port('p', 'TCP', 80, nodePort)];
   });
-  const plain = servicePortsFromService(mk('ClusterIP', []), node)[0];
+  const plain = buildServicePorts(mk('ClusterIP', []))[0];
   assert.equal([plain.externalPolicyLocal, plain.internalPolicyLocal, plain.externallyAccessible], [false, true, false]);
-  const withIPs = servicePortsFromService(mk('ClusterIP', ['192.168.99.1']), node)[0];
+  const withIPs = buildServicePorts(mk('ClusterIP', ['192.168.99.1']))[0];
   assert.equal([withIPs.externalPolicyLocal, withIPs.externallyAccessible], [true, true]);
-  const np = servicePortsFromService(mk('NodePort', [], 30080), node)[0];
+  const np = buildServicePorts(mk('NodePort', [], 30080))[0];
   assert.equal([np.externalPolicyLocal, np.externallyAccessible, np.nodePort], [true, true, 30080]);
 });
 
@@ -222,7 +227,7 @@ test('duplicates across slices collapse, a local copy wins; conditions default t
 
 test('slices: no service-name label, proxy-name/headless labels, IPv6 or FQDN addresses, other protocols are ignored', () => {
   const svc = makeService('ns', 's', (s) => { s.spec.clusterIP = '172.30.0.1'; s.spec.ports = [port('dns', 'UDP', 53)]; });
-  const services = servicesMap(servicePortsFromService(svc, node));
+  const services = servicesMap(buildServicePorts(svc));
   const ok = makeSlice('ns', 's', 1, (e) => {
     e.endpoints = [{ addresses: ['10.0.0.001'] }, { addresses: ['fd00::1'] }, { addresses: ['db.example.com'] }];
     e.ports = [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns', port: 53, protocol: 'TCP' }];
@@ -280,7 +285,7 @@ test('buildProxyState: service ports by key, endpoints for this node, ServiceCID
   const state = buildProxyState({
     services: [svc], slices: [slice],
     serviceCIDRs: [{ apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'kubernetes' }, spec: { cidrs: ['10.96.0.0/12', 'fd00::/108'] } }],
-  }, { nodeName: 'n1', nodeIPs: ['192.168.49.2'] });
+  }, { nodeName: 'n1' });
   assert.equal([...state.services.keys()], ['ns1/svc1:p80']);
   assert.equal(state.endpoints.get('ns1/svc1:p80')!.map((e) => [e.endpoint, e.isLocal]), [['10.180.0.1:80', true]]);
   assert.equal(state.serviceCIDRs, ['10.96.0.0/12'], 'IPv4 family only');
