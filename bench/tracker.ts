@@ -84,7 +84,7 @@ function changeTracker(): Contender {
 }
 
 /** First syncs per size and algorithm, each on a fresh tracker. */
-const FIRST_SYNC_REPS = 3;
+const FIRST_SYNC_REPS = 5;
 
 async function measure(size: number, rounds: number): Promise<TrackerResult> {
   const base = benchObjects(size, false);
