@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { EndpointSlice, Service, ServiceCIDR } from '../../src/k8s/objects.ts';
+import { LABEL_HEADLESS, LABEL_SERVICE_NAME } from '../../src/k8s/labels.ts';
 import type { ProxyState } from '../../src/proxy/model.ts';
 import { ChangeTracker } from '../../src/proxy/tracker.ts';
 import { buildProxyState } from '../../src/proxy/proxy-state.ts';
@@ -150,7 +151,7 @@ test('a slice whose service-name label changes moves its endpoints to the other 
   const moving = slice('ns', 'a', 1, [['10.244.1.2']]);
   const t = synced([a, b], [moving]);
   const moved = slice('ns', 'a', 1, [['10.244.1.2']]);
-  moved.metadata!.labels = { 'kubernetes.io/service-name': 'b' };
+  moved.metadata!.labels = { [LABEL_SERVICE_NAME]: 'b' };
   t.sliceChanged(moved);
   const snap = t.snapshot();
   assert.equal(sorted(snap.changed), ['ns/a:http', 'ns/b:http']);
@@ -158,7 +159,7 @@ test('a slice whose service-name label changes moves its endpoints to the other 
   assert.is(snap.state.endpoints.has('ns/a:http'), false);
 
   const ignored = slice('ns', 'a', 1, [['10.244.1.2']]);
-  ignored.metadata!.labels = { 'kubernetes.io/service-name': 'b', 'service.kubernetes.io/headless': '' };
+  ignored.metadata!.labels = { [LABEL_SERVICE_NAME]: 'b', [LABEL_HEADLESS]: '' };
   t.sliceChanged(ignored);
   assert.equal([...t.snapshot().changed], ['ns/b:http'], 'a slice kube-proxy ignores counts as gone');
 });
@@ -206,7 +207,7 @@ function randomObjects(rand: () => number) {
       const r = rand();
       if (r < 0.15) s.spec.type = 'ExternalName';
       else if (r < 0.3) { s.spec.type = 'NodePort'; s.spec.externalTrafficPolicy = 'Local'; s.spec.ports[0].nodePort = 30080; }
-      else if (r < 0.4) s.metadata.labels = { 'service.kubernetes.io/headless': '' };
+      else if (r < 0.4) s.metadata.labels = { [LABEL_HEADLESS]: '' };
       if (rand() < 0.2) s.spec.internalTrafficPolicy = 'Local';
       if (rand() < 0.3) s.metadata.resourceVersion = String(Math.floor(rand() * 1000));
     });
@@ -217,7 +218,7 @@ function randomObjects(rand: () => number) {
     const s = slice(ns, pick(names), 1 + Math.floor(rand() * 3), ips, pick([[['http', 8080]], [['http', 8080], ['dns', 53, 'UDP']], [['', 8080]], [['dns', 5353, 'TCP']]] as Array<Array<[string, number, string?]>>));
     const r = rand();
     if (r < 0.1) s.metadata!.labels = {};
-    else if (r < 0.25) s.metadata!.labels = { 'kubernetes.io/service-name': pick(names) };
+    else if (r < 0.25) s.metadata!.labels = { [LABEL_SERVICE_NAME]: pick(names) };
     for (const ep of s.endpoints) if (rand() < 0.3) (ep as { conditions?: object }).conditions = { ready: false, serving: rand() < 0.5, terminating: true };
     return s;
   };
