@@ -5,7 +5,9 @@
 // (a Deployment scaled from 2 to 3) that writes new chains and, reverted, leaves
 // one stale chain behind — the common shape of an endpoint change.
 import type { EndpointSlice, Service } from '../src/k8s/objects.ts';
-import { DEFAULT_SETTINGS, buildProxyState, type ProxySettings, type ProxyState } from '../src/proxy/model.ts';
+import { LABEL_SERVICE_NAME } from '../src/k8s/labels.ts';
+import { DEFAULT_SETTINGS, type ProxySettings, type ProxyState } from '../src/proxy/model.ts';
+import { buildProxyState } from '../src/proxy/proxy-state.ts';
 
 export const BENCH_NAMESPACE = 'bench';
 export const BENCH_NODE = 'node-01';
@@ -56,7 +58,7 @@ export function benchObjects(n: number, changed = false): { services: Service[];
     slices.push({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
-      metadata: { name: `${name}-abcde`, namespace: BENCH_NAMESPACE, labels: { 'kubernetes.io/service-name': name } },
+      metadata: { name: `${name}-abcde`, namespace: BENCH_NAMESPACE, labels: { [LABEL_SERVICE_NAME]: name } },
       addressType: 'IPv4',
       ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
       endpoints: Array.from({ length: count }, (_, j) => ({

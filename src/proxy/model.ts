@@ -1,9 +1,9 @@
 // The proxy's view of the cluster, as upstream kube-proxy builds it from
 // Services and EndpointSlices (pkg/proxy/serviceport.go, endpoint.go,
 // topology.go). Every mode renders from these; nothing here touches the host.
-//
-// CONTRACT (shared by the iptables, nftables, ipvs and userspace renderers):
-// the types below are fixed; the functions at the bottom are implemented here.
+// Types only (and the key and defaults that belong to them): the functions that
+// build these values live in service-ports.ts, endpoints.ts, topology.ts and
+// proxy-state.ts, and import from here, never the other way round.
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -14,6 +14,11 @@ export interface ServicePortName {
   /** The port's name; "" for an unnamed port. */
   port: string;
   protocol: Protocol;
+}
+
+/** Upstream ServicePortName.String(): "ns/name:port" (":port" only when the port is named). */
+export function servicePortKey(name: ServicePortName): string {
+  return `${name.namespace}/${name.name}${name.port ? `:${name.port}` : ''}`;
 }
 
 /** One port of one Service, with what every mode needs (upstream's BaseServicePortInfo). */
@@ -96,49 +101,10 @@ export interface ProxyState {
   serviceCIDRs: string[];
 }
 
-// ---------------------------------------------------------------------------
-// Functions (being implemented by the model/iptables engineer; signatures fixed)
-import type { Service, EndpointSlice, ServiceCIDR } from '../k8s/objects.ts';
-import { buildServicePorts } from './service-ports.ts';
-import { buildEndpoints, categorize } from './endpoints.ts';
-
-/** Upstream ServicePortName.String(): "ns/name:port" (":port" only when the port is named). */
-export function servicePortKey(name: ServicePortName): string {
-  return `${name.namespace}/${name.name}${name.port ? `:${name.port}` : ''}`;
-}
-
-/** Service -> its service ports, as upstream's ServiceChangeTracker builds them (IPv4 family). */
-export function servicePortsFromService(svc: Service, _settings: Pick<ProxySettings, 'nodeIPs'>): ServicePortInfo[] {
-  return buildServicePorts(svc);
-}
-
-/** EndpointSlices -> endpoints per service port key, as upstream's EndpointSliceCache merges them. */
-export function endpointsFromSlices(slices: EndpointSlice[], services: Map<string, ServicePortInfo>, nodeName: string): Map<string, EndpointInfo[]> {
-  return buildEndpoints(slices, services, nodeName);
-}
-
-/** Upstream topology.go CategorizeEndpoints. */
+/** What upstream's CategorizeEndpoints (topology.go) returns: the endpoints each kind of traffic uses. */
 export interface CategorizedEndpoints {
   clusterEndpoints: EndpointInfo[];
   localEndpoints: EndpointInfo[];
   allReachableEndpoints: EndpointInfo[];
   hasAnyEndpoints: boolean;
-}
-export function categorizeEndpoints(endpoints: EndpointInfo[], svc: ServicePortInfo, nodeName: string): CategorizedEndpoints {
-  return categorize(endpoints, svc, nodeName);
-}
-
-/** Convenience: Services + EndpointSlices + ServiceCIDRs -> ProxyState for one node. */
-export function buildProxyState(
-  objects: { services: Service[]; slices: EndpointSlice[]; serviceCIDRs?: ServiceCIDR[] },
-  settings: Pick<ProxySettings, 'nodeName' | 'nodeIPs'>,
-): ProxyState {
-  const services = new Map<string, ServicePortInfo>();
-  for (const svc of objects.services) {
-    for (const port of servicePortsFromService(svc, settings)) services.set(port.key, port);
-  }
-  const endpoints = endpointsFromSlices(objects.slices, services, settings.nodeName);
-  // IPv4 family only, as upstream's per-family proxier keeps (nftables OnServiceCIDRsChanged).
-  const serviceCIDRs = (objects.serviceCIDRs ?? []).flatMap((c) => c.spec?.cidrs ?? []).filter((c) => !c.includes(':'));
-  return { services, endpoints, serviceCIDRs };
 }

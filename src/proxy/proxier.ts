@@ -38,10 +38,9 @@ export interface ProxierOptions {
 }
 
 export class Proxier {
-  readonly tracker = new ChangeTracker();
+  readonly tracker: ChangeTracker;
   readonly metrics = new ProxyMetrics();
   private readonly runner: BoundedFrequencyRunner;
-  private lastState: ProxyState | undefined;
   private needFull = true;
   private lastFullSync = 0;
   private lastSyncOK = new Date(0);
@@ -49,6 +48,7 @@ export class Proxier {
   syncCount = 0;
 
   constructor(private readonly opts: ProxierOptions) {
+    this.tracker = new ChangeTracker(opts.settings.nodeName);
     this.runner = new BoundedFrequencyRunner(() => this.syncOnce(), opts.minSyncPeriodMs, opts.syncPeriodMs);
   }
 
@@ -61,6 +61,9 @@ export class Proxier {
   /** An informer event arrived: queue a sync (rate-limited). */
   onChange(): void {
     this.metrics.lastQueuedTimestamp.set(Date.now() / 1000);
+    const pending = this.tracker.pendingChanges();
+    this.metrics.serviceChangesPending.set(pending.services);
+    this.metrics.endpointChangesPending.set(pending.slices);
     if (this.synced.services && this.synced.slices) this.runner.run();
   }
 
@@ -75,11 +78,11 @@ export class Proxier {
   }
 
   private async syncOnce(): Promise<void> {
-    const { settings, backend, log } = this.opts;
+    const { backend, log } = this.opts;
     const start = process.hrtime.bigint();
-    const pending = this.tracker.pending();
-    this.metrics.serviceChangesTotal.inc({}, pending.services);
-    this.metrics.endpointChangesTotal.inc({}, pending.endpoints);
+    const events = this.tracker.eventsSinceSnapshot();
+    this.metrics.serviceChangesTotal.inc({}, events.services);
+    this.metrics.endpointChangesTotal.inc({}, events.endpoints);
     try {
       if (!this.needFull && (await backend.lostState())) {
         log?.('canary chain is gone: the rules were flushed under us; forcing a full resync');
@@ -88,7 +91,11 @@ export class Proxier {
       const fullPeriod = this.opts.fullSyncPeriodMs ?? 3_600_000;
       if (Date.now() - this.lastFullSync > fullPeriod) this.needFull = true;
       const snapshotAt = Date.now() / 1000;
-      const { state, changed } = this.tracker.snapshot(settings, this.needFull ? undefined : this.lastState);
+      // The snapshot takes the pending changes even if this sync fails: the failure makes
+      // the next sync a full one, which needs no list of changes.
+      const { state, changed, serviceCIDRsChanged } = this.tracker.snapshot();
+      this.metrics.serviceChangesPending.set(0);
+      this.metrics.endpointChangesPending.set(0);
       const outcome = await backend.sync(state, this.needFull ? undefined : changed, this.metrics);
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
       this.metrics.syncDuration.observe(seconds);
@@ -97,10 +104,11 @@ export class Proxier {
       this.metrics.lastTimestamp.set(Date.now() / 1000);
       this.metrics.lastSnapshot.set(snapshotAt);
       if (outcome.full) this.lastFullSync = Date.now();
-      if (outcome.full || changed.size) {
-        log?.(`synced ${outcome.full ? 'all' : changed.size} service ports (${outcome.full ? 'full' : 'partial'}, ${state.services.size} total) in ${(seconds * 1000).toFixed(1)} ms`);
+      if (outcome.full || changed.size || serviceCIDRsChanged) {
+        const what = outcome.full ? 'all' : changed.size;
+        const cidrs = serviceCIDRsChanged ? `, ServiceCIDRs now ${state.serviceCIDRs.join(',') || 'none'}` : '';
+        log?.(`synced ${what} service ports (${outcome.full ? 'full' : 'partial'}, ${state.services.size} total${cidrs}) in ${(seconds * 1000).toFixed(1)} ms`);
       }
-      this.lastState = state;
       this.needFull = false;
       this.lastSyncOK = new Date();
       this.syncCount++;

@@ -4,16 +4,15 @@
 import type { Service, ServicePort, ServiceSpec } from '../k8s/objects.ts';
 import type { LoadBalancerIngress } from 'kubernetes-types/core/v1.js'; // not re-exported by objects.ts
 import { normalizeIP, ipFamily, parseCidr, cidrString } from '../util/cidr.ts';
-import type { Protocol, ServicePortInfo } from './model.ts';
-import { servicePortKey } from './model.ts';
-
-/** kube-proxy's informers skip objects carrying either label (cmd/kube-proxy server.go). */
-export const LABEL_SERVICE_PROXY_NAME = 'service.kubernetes.io/service-proxy-name';
-export const LABEL_HEADLESS = 'service.kubernetes.io/headless';
+import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from '../k8s/labels.ts';
+import { servicePortKey, type Protocol, type ServicePortInfo } from './model.ts';
 
 export const DEFAULT_STICKY_SECONDS = 10800;
 
-/** Upstream proxyutil.ShouldSkipService plus the informer label selector. */
+/**
+ * Upstream proxyutil.ShouldSkipService plus the informer label selector: kube-proxy's
+ * informers skip objects carrying the service-proxy-name or headless label (cmd/kube-proxy server.go).
+ */
 export function shouldSkipService(svc: Service): boolean {
   const labels = svc.metadata?.labels ?? {};
   if (LABEL_SERVICE_PROXY_NAME in labels || LABEL_HEADLESS in labels) return true;
@@ -66,6 +65,7 @@ function loadBalancerVIPs(svc: Service): string[] {
   return ipv4List(ingress.filter((i) => i.ip && (i.ipMode === undefined || i.ipMode === 'VIP')).map((i) => i.ip!));
 }
 
+/** Service -> its service ports, as upstream's ServiceChangeTracker builds them (IPv4 family). */
 export function buildServicePorts(svc: Service): ServicePortInfo[] {
   if (shouldSkipService(svc)) return [];
   const clusterIP = clusterIPv4(svc);

@@ -11,7 +11,8 @@ import { IptablesBackend, iptablesTools, type IptablesFlavor } from '../../src/p
 import { JUMP_RULES, KUBELET_JUMP_RULES } from '../../src/proxy/iptables/jumps.ts';
 import { jumpRuleArgs, type CommandRunner } from '../../src/proxy/jump-rules.ts';
 import { ProxyMetrics } from '../../src/proxy/metrics.ts';
-import { buildProxyState, DEFAULT_SETTINGS, type ProxySettings } from '../../src/proxy/model.ts';
+import { DEFAULT_SETTINGS, type ProxySettings } from '../../src/proxy/model.ts';
+import { buildProxyState } from '../../src/proxy/proxy-state.ts';
 import { makeService, makeSlice } from '../proxy/iptables/helpers.ts';
 
 const settings: ProxySettings = { ...DEFAULT_SETTINGS, nodeName: 'node-01', nodeIPs: ['192.168.49.2'], clusterCIDR: '10.244.0.0/16' };

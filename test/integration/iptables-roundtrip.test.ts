@@ -9,7 +9,7 @@ import { run } from '../../src/util/exec.ts';
 import { renderIptables, type IptablesRuleset } from '../../src/proxy/iptables/render.ts';
 import { chainNames, findChain, normalizeRule, parseIptablesSave, type SavedDump } from '../../src/proxy/iptables/save-parse.ts';
 import { JUMP_RULES, KUBELET_JUMP_RULES, jumpRuleArgv } from '../../src/proxy/iptables/jumps.ts';
-import { buildProxyState } from '../../src/proxy/model.ts';
+import { buildProxyState } from '../../src/proxy/proxy-state.ts';
 import { FakeProxier, makeService, makeSlice, upstreamSettings } from '../proxy/iptables/helpers.ts';
 import { overallObjects } from '../proxy/iptables/fixtures.ts';
 import { hostNetfilterSnapshot, preconditions, throwawayNetns, type ThrowawayNetns } from './helpers/throwaway-netns.ts';

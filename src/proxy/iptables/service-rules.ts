@@ -1,7 +1,7 @@
 // The rules of one service port: the body of upstream's syncProxyRules loop
 // (pkg/proxy/iptables/proxier.go), in the same order, with the same comments.
 import type { EndpointInfo, ServicePortInfo } from '../model.ts';
-import { categorize } from '../endpoints.ts';
+import { categorizeEndpoints } from '../topology.ts';
 import { usesClusterEndpoints, usesLocalEndpoints } from '../service-ports.ts';
 import { trafficTargets, type TrafficTarget } from '../traffic-policy.ts';
 import { endpointChainName, servicePortChainNames } from '../chain-names.ts';
@@ -53,7 +53,7 @@ export function writeServicePort(ctx: SyncContext, svc: ServicePortInfo, allEndp
   const protocol = svc.protocol.toLowerCase();
   const name = svc.key;
   const port = String(svc.port);
-  const categorized = categorize(allEndpoints, svc, ctx.nodeName);
+  const categorized = categorizeEndpoints(allEndpoints, svc, ctx.nodeName);
   const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints: hasEndpoints } = categorized;
 
   const {

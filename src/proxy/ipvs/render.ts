@@ -4,7 +4,8 @@
 // service; what upstream does with netlink calls is data here.
 import { LabFileError } from '../../util/errors.ts';
 import { cidrContains, ipFamily, ipToBig, normalizeIP, parseCidr } from '../../util/cidr.ts';
-import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
+import type { EndpointInfo, ProxySettings, ProxyState, ServicePortInfo } from '../model.ts';
+import { categorizeEndpoints } from '../topology.ts';
 import {
   emptyIpSets, entryIP, entryIPPort, entryIPPortIP, entryIPPortNet, entryPort, KUBE_CLUSTER_IP, KUBE_EXTERNAL_IP,
   KUBE_EXTERNAL_IP_LOCAL, KUBE_HEALTH_CHECK_NODE_PORT, KUBE_IPVS_IPS, KUBE_LOAD_BALANCER, KUBE_LOAD_BALANCER_FW,

@@ -16,7 +16,8 @@
 //    forces a full sync instead of waiting for the next periodic one;
 //  - no first-sync shortcut for endpoint chains that already exist (epChainSkipUpdate).
 // nft 1.0.6 loads all of it; the one newer verb knftables has, `destroy`, is never used.
-import { categorizeEndpoints, type EndpointInfo, type ProxySettings, type ProxyState, type ServicePortInfo } from '../model.ts';
+import type { EndpointInfo, ProxySettings, ProxyState, ServicePortInfo } from '../model.ts';
+import { categorizeEndpoints } from '../topology.ts';
 import { trafficTargets, type TrafficTarget } from '../traffic-policy.ts';
 import { cidrContains, ipFamily, parseCidr } from '../../util/cidr.ts';
 import { nftPortNames } from './names.ts';

@@ -9,7 +9,7 @@ import { masqueradeMark, renderIptables } from '../../../src/proxy/iptables/rend
 import { CANARY_CHAIN, CANARY_TABLES, JUMP_RULES, KUBELET_JUMP_RULES, jumpRuleArgv } from '../../../src/proxy/iptables/jumps.ts';
 import { jumpRuleArgs } from '../../../src/proxy/jump-rules.ts';
 import type { IptablesRuleset } from '../../../src/proxy/iptables/ruleset.ts';
-import { buildProxyState } from '../../../src/proxy/model.ts';
+import { buildProxyState } from '../../../src/proxy/proxy-state.ts';
 import { golden, makeService, makeSlice, render, upstreamSettings } from './helpers.ts';
 
 const chainRules = (out: IptablesRuleset, table: 'filter' | 'nat', chain: string) =>

@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EndpointSlice, Service } from '../../../src/k8s/objects.ts';
-import { DEFAULT_SETTINGS, buildProxyState, type ProxySettings } from '../../../src/proxy/model.ts';
+import { LABEL_SERVICE_NAME } from '../../../src/k8s/labels.ts';
+import { DEFAULT_SETTINGS, type ProxySettings } from '../../../src/proxy/model.ts';
+import { buildProxyState } from '../../../src/proxy/proxy-state.ts';
 import { renderIptables, type IptablesRuleset, type RenderOptions } from '../../../src/proxy/iptables/render.ts';
 import { parseIptablesSave, parseRule, type ParsedRule } from '../../../src/proxy/iptables/save-parse.ts';
 import { ruleMatches as matchRule } from '../../../src/proxy/iptables/match.ts';
@@ -49,7 +51,7 @@ export function makeSlice(namespace: string, name: string, n: number, fn: (eps: 
   const eps: any = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${name}-${n}`, namespace, labels: { 'kubernetes.io/service-name': name } },
+    metadata: { name: `${name}-${n}`, namespace, labels: { [LABEL_SERVICE_NAME]: name } },
     addressType: 'IPv4',
     endpoints: [],
     ports: [],
@@ -118,7 +120,7 @@ export class FakeProxier {
 
   private nsn(o: Service | EndpointSlice): string {
     const m = o.metadata!;
-    const svc = (m.labels as Record<string, string> | undefined)?.['kubernetes.io/service-name'];
+    const svc = (m.labels as Record<string, string> | undefined)?.[LABEL_SERVICE_NAME];
     return `${m.namespace}/${'addressType' in o ? svc : m.name}`;
   }
 
