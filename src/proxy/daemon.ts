@@ -70,25 +70,19 @@ export async function runProxyDaemon(argv: string[]): Promise<void> {
   if (values['healthz-bind-address'] !== values['metrics-bind-address']) serveMetrics(proxier.metrics, values['healthz-bind-address']!, () => proxier.health());
 
   const client = new ApiClient(values.master);
+  // As upstream's handlers: an event only asks for a sync when the tracker still
+  // holds a change afterwards (an update back to the synced state cancels out).
   const t = proxier.tracker;
-  informer<Service>(client, '/api/v1/services', {
-    onAdd: (o) => (t.serviceChanged(o), proxier.onChange()),
-    onUpdate: (_old, o) => (t.serviceChanged(o), proxier.onChange()),
-    onDelete: (o) => (t.serviceChanged(o, true), proxier.onChange()),
-    onSynced: () => proxier.markSynced('services'),
+  const handlers = <T>(changed: (o: T, deleted?: boolean) => boolean, synced?: () => void) => ({
+    onAdd: (o: T) => void (changed(o) && proxier.onChange()),
+    onUpdate: (_old: T, o: T) => void (changed(o) && proxier.onChange()),
+    onDelete: (o: T) => void (changed(o, true) && proxier.onChange()),
+    ...(synced ? { onSynced: synced } : {}),
   });
-  informer<EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', {
-    onAdd: (o) => (t.sliceChanged(o), proxier.onChange()),
-    onUpdate: (_old, o) => (t.sliceChanged(o), proxier.onChange()),
-    onDelete: (o) => (t.sliceChanged(o, true), proxier.onChange()),
-    onSynced: () => proxier.markSynced('slices'),
-  });
+  informer<Service>(client, '/api/v1/services', handlers<Service>((o, d) => t.serviceChanged(o, d), () => proxier.markSynced('services')));
+  informer<EndpointSlice>(client, '/apis/discovery.k8s.io/v1/endpointslices', handlers<EndpointSlice>((o, d) => t.sliceChanged(o, d), () => proxier.markSynced('slices')));
   if (modeModule.watchesServiceCIDRs) {
-    informer<ServiceCIDR>(client, '/apis/networking.k8s.io/v1/servicecidrs', {
-      onAdd: (o) => (t.serviceCIDRChanged(o), proxier.onChange()),
-      onUpdate: (_old, o) => (t.serviceCIDRChanged(o), proxier.onChange()),
-      onDelete: (o) => (t.serviceCIDRChanged(o, true), proxier.onChange()),
-    });
+    informer<ServiceCIDR>(client, '/apis/networking.k8s.io/v1/servicecidrs', handlers<ServiceCIDR>((o, d) => t.serviceCIDRChanged(o, d)));
   }
   const stop = () => {
     log('stopping');
