@@ -9,6 +9,7 @@ import type { ProxyState } from '../../src/proxy/model.ts';
 import { ChangeTracker } from '../../src/proxy/tracker.ts';
 import { buildProxyState } from '../../src/proxy/proxy-state.ts';
 import { makeService, makeSlice } from './iptables/helpers.ts';
+import { seededRandom } from '../../src/controlplane/allocators.ts'; // mulberry32: a failure names its seed and replays
 
 const NODE = 'node-01';
 
@@ -183,18 +184,6 @@ test('ServiceCIDRs: a flag says when they changed; re-adding the same ones is no
 
 // -- randomized: the tracker against a rebuild of the same objects ---------------------
 
-/** mulberry32: a small seeded PRNG, so a failure names its seed and replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomObjects(rand: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const names = ['a', 'b', 'c', 'd'];
@@ -240,7 +229,7 @@ function expectedChanged(before: ProxyState, after: ProxyState): string[] {
 
 test('randomized adds, updates and deletes: every snapshot equals buildProxyState, with the same changed keys', () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const { service, endpointSlice, serviceCIDR, rand } = randomObjects(prng(seed));
+    const { service, endpointSlice, serviceCIDR, rand } = randomObjects(seededRandom(seed));
     const services = new Map<string, Service>();
     const slices = new Map<string, EndpointSlice>();
     const cidrs = new Map<string, ServiceCIDR>();
