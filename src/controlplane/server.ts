@@ -15,6 +15,7 @@ import { parseFieldSelector, parseLabelSelector, selectorString } from './select
 import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, type Status } from './status.ts';
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
+import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 
 export interface ServerOptions {
   registry: Registry;
@@ -222,11 +223,17 @@ export class ApiHttpServer {
 
     switch (method) {
       case 'GET': {
+        // `kubectl get` asks for a Table; the scale subresource has no printer here and stays JSON.
+        const table = p.subresource === 'scale' ? undefined : negotiateTable(req.headers.accept);
+        const topts = table ? tableOptions(q) : undefined;
         if (!p.name) {
           const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
-          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: list.resourceVersion }, items: list.items });
+          const metadata = { resourceVersion: list.resourceVersion };
+          if (table) return sendJSON(res, 200, toTable(PRINTERS[r.kind], list.items, metadata, table, topts!, new Date()));
+          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: list.items });
         }
         const obj = this.registry.get(r.kind, ns, p.name);
+        if (table) return sendJSON(res, 200, toTable(PRINTERS[r.kind], [obj], { resourceVersion: obj.metadata.resourceVersion }, table, topts!, new Date()));
         return sendJSON(res, 200, p.subresource === 'scale' ? scaleOf(obj) : obj);
       }
       case 'POST': {
@@ -300,9 +307,12 @@ export class ApiHttpServer {
     const rvText = q.get('resourceVersion') ?? '';
     if (rvText && rvText !== '0' && !/^\d+$/.test(rvText)) throw badRequest(`invalid resource version: ${rvText}`);
 
+    const table = negotiateTable(req.headers.accept);
+    const encode = table ? this.tableEncoder(r, table, tableOptions(q)) : (_type: string, object: unknown) => object;
+
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.socket?.setNoDelay(true);
-    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: encode(type, object) })}\n`);
     const onEvent = (e: StoreEvent) => {
       const now = matches(e.object);
       const before = e.type === 'MODIFIED' ? matches(e.prev) : now;
@@ -344,6 +354,25 @@ export class ApiHttpServer {
       // Every event up to the store's current revision has been sent, so that revision is a safe resume point.
       timers.push(setInterval(() => send('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.registry.store.resourceVersion) } }), every));
     }
+  }
+
+  /**
+   * Watch events as Tables, as upstream's watchEmbeddedEncoder sends them: each
+   * event's object becomes a Table holding that object's row; only the first
+   * event carries columnDefinitions (kubectl keeps the last ones it saw). An
+   * ERROR's Status passes unchanged; a BOOKMARK becomes a Table without rows
+   * that carries the resourceVersion.
+   */
+  private tableEncoder(r: ApiResource, target: TableTarget, opts: TableOptions): (type: string, object: unknown) => unknown {
+    let headersSent = false;
+    return (type, object) => {
+      if (type === 'ERROR') return object;
+      const o = object as KObj;
+      const objects = type === 'BOOKMARK' ? [] : [o];
+      const t = toTable(PRINTERS[r.kind], objects, { resourceVersion: o.metadata?.resourceVersion }, target, { ...opts, noHeaders: headersSent }, new Date());
+      headersSent = true;
+      return t;
+    };
   }
 }
 
