@@ -3,7 +3,9 @@
 // the Kubernetes REST API as kube-proxy, the kubelet and the CLI use it: list
 // (XList + resourceVersion), get, create, update, merge/JSON/strategic patch,
 // delete, status and scale subresources, label/field selectors, and watches
-// streamed as newline-delimited JSON from a resourceVersion.
+// streamed as newline-delimited JSON from a resourceVersion. A GET or watch
+// whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
+// upstream's columns and cells from ./printers.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -222,20 +224,8 @@ export class ApiHttpServer {
     const sub = p.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
 
     switch (method) {
-      case 'GET': {
-        // `kubectl get` asks for a Table; the scale subresource has no printer here and stays JSON.
-        const table = p.subresource === 'scale' ? undefined : negotiateTable(req.headers.accept);
-        const topts = table ? tableOptions(q) : undefined;
-        if (!p.name) {
-          const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
-          const metadata = { resourceVersion: list.resourceVersion };
-          if (table) return sendJSON(res, 200, toTable(PRINTERS[r.kind], list.items, metadata, table, topts!, new Date()));
-          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: list.items });
-        }
-        const obj = this.registry.get(r.kind, ns, p.name);
-        if (table) return sendJSON(res, 200, toTable(PRINTERS[r.kind], [obj], { resourceVersion: obj.metadata.resourceVersion }, table, topts!, new Date()));
-        return sendJSON(res, 200, p.subresource === 'scale' ? scaleOf(obj) : obj);
-      }
+      case 'GET':
+        return sendJSON(res, 200, this.get(r, ns, p, q, req.headers.accept));
       case 'POST': {
         if (p.name) throw methodNotAllowed();
         const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
@@ -279,6 +269,24 @@ export class ApiHttpServer {
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /**
+   * A list or one object: JSON as stored, or the Table `kubectl get` asks for
+   * in its Accept header (the scale subresource has no printer and stays JSON).
+   */
+  private get(r: ApiResource, ns: string | undefined, p: ParsedPath, q: URLSearchParams, accept: string | undefined): unknown {
+    const table = p.subresource === 'scale' ? undefined : negotiateTable(accept);
+    const topts = table ? tableOptions(q) : undefined;
+    if (!p.name) {
+      const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
+      const metadata = { resourceVersion: list.resourceVersion };
+      if (table) return toTable(PRINTERS[r.kind], list.items, metadata, table, topts!, new Date());
+      return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: list.items };
+    }
+    const obj = this.registry.get(r.kind, ns, p.name);
+    if (table) return toTable(PRINTERS[r.kind], [obj], { resourceVersion: obj.metadata.resourceVersion }, table, topts!, new Date());
+    return p.subresource === 'scale' ? scaleOf(obj) : obj;
   }
 
   private putScale(r: ApiResource, ns: string | undefined, name: string, scale: KObj, dryRun: boolean): unknown {
