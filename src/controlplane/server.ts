@@ -368,16 +368,16 @@ export class ApiHttpServer {
    * Watch events as Tables, as upstream's watchEmbeddedEncoder sends them: each
    * event's object becomes a Table holding that object's row; only the first
    * event carries columnDefinitions (kubectl keeps the last ones it saw). An
-   * ERROR's Status passes unchanged; a BOOKMARK becomes a Table without rows
-   * that carries the resourceVersion.
+   * ERROR's Status passes unchanged. A BOOKMARK goes through the same
+   * transform upstream, so its Table holds the row of a bare object that
+   * carries only the resourceVersion.
    */
   private tableEncoder(r: ApiResource, target: TableTarget, opts: TableOptions): (type: string, object: unknown) => unknown {
     let headersSent = false;
     return (type, object) => {
       if (type === 'ERROR') return object;
       const o = object as KObj;
-      const objects = type === 'BOOKMARK' ? [] : [o];
-      const t = toTable(PRINTERS[r.kind], objects, { resourceVersion: o.metadata?.resourceVersion }, target, { ...opts, noHeaders: headersSent }, new Date());
+      const t = toTable(PRINTERS[r.kind], [o], { resourceVersion: o.metadata?.resourceVersion }, target, { ...opts, noHeaders: headersSent }, new Date());
       headersSent = true;
       return t;
     };

@@ -88,10 +88,10 @@ test('services: ClusterIP, NodePort "80:30007/TCP", LoadBalancer <pending> or it
   const svc = (spec: Record<string, unknown>, status: Record<string, unknown> = {}) => cells('Service', obj('Service', 's', { spec, status }));
   assert.equal(svc({ type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ port: 80, protocol: 'TCP' }], selector: { tier: 'web', app: 'shop' } }), ['s', 'ClusterIP', '10.96.0.20', '<none>', '80/TCP', '5m', 'app=shop,tier=web']);
   assert.equal(svc({ type: 'NodePort', clusterIPs: ['10.96.0.21'], ports: [{ port: 80, nodePort: 30007, protocol: 'TCP' }, { port: 53, nodePort: 30053, protocol: 'UDP' }], externalIPs: ['192.168.49.100'] }).slice(1, 5), ['NodePort', '10.96.0.21', '192.168.49.100', '80:30007/TCP,53:30053/UDP']);
-  assert.equal(svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'], ports: [{ port: 443, nodePort: 31443 }] }).slice(3, 5), ['<pending>', '443:31443/TCP']);
+  assert.equal(svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'], ports: [{ port: 443, nodePort: 31443, protocol: 'TCP' }] }).slice(3, 5), ['<pending>', '443:31443/TCP']);
   assert.is(svc({ type: 'LoadBalancer', clusterIPs: ['10.96.0.22'] }, { loadBalancer: { ingress: [{ ip: '203.0.113.9' }, { hostname: 'lb.example' }] } })[3], '203.0.113.9,lb.example');
   assert.equal(svc({ type: 'ExternalName', externalName: 'db.example.com' }).slice(1, 6), ['ExternalName', '<none>', 'db.example.com', '<none>', '5m']);
-  assert.is(svc({ type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], ports: [{ port: 80 }] })[2], 'None');
+  assert.is(svc({ type: 'ClusterIP', clusterIP: 'None', clusterIPs: ['None'], ports: [{ port: 80, protocol: 'TCP' }] })[2], 'None');
 });
 
 test('nodes: Ready or NotReady from the Ready condition, SchedulingDisabled when cordoned, roles from both label forms', () => {

@@ -7,12 +7,12 @@ import { AGE_COLUMN, NAME_COLUMN, containerCells, formatSelector, since } from '
 import { column, type KindPrinter, type PrintedRow } from './types.ts';
 
 function deploymentRow(d: KObj, now: Date): PrintedRow {
-  // spec.replicas defaults to 1 on a real apiserver before anything prints it.
-  const desired: number = d.spec?.replicas ?? 1;
+  // Printed as stored (the strategy defaults spec.replicas to 1); unset is 0, as upstream's ptr.Deref.
+  const desired: number = d.spec?.replicas ?? 0;
   const st = d.status ?? {};
   const [names, images] = containerCells(d.spec?.template?.spec?.containers);
   return {
-    cells: [d.metadata.name!, `${st.readyReplicas ?? 0}/${desired}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, since(d.metadata.creationTimestamp, now), names, images, formatSelector(d.spec?.selector)],
+    cells: [d.metadata.name ?? '', `${st.readyReplicas ?? 0}/${desired}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, since(d.metadata.creationTimestamp, now), names, images, formatSelector(d.spec?.selector)],
   };
 }
 

@@ -51,7 +51,7 @@ export function formatSliceEndpoints(endpoints: { addresses: string[] }[] | unde
 
 export const endpointsPrinter: KindPrinter = {
   columns: [NAME_COLUMN, column('Endpoints', 'string', FIELD_DOCS['Endpoints.subsets']), AGE_COLUMN],
-  row: (ep: KObj, now: Date): PrintedRow => ({ cells: [ep.metadata.name!, formatEndpoints(ep.subsets), since(ep.metadata.creationTimestamp, now)] }),
+  row: (ep: KObj, now: Date): PrintedRow => ({ cells: [ep.metadata.name ?? '', formatEndpoints(ep.subsets), since(ep.metadata.creationTimestamp, now)] }),
 };
 
 export const endpointSlicePrinter: KindPrinter = {
@@ -63,6 +63,6 @@ export const endpointSlicePrinter: KindPrinter = {
     AGE_COLUMN,
   ],
   row: (s: KObj, now: Date): PrintedRow => ({
-    cells: [s.metadata.name!, s.addressType ?? '', formatSlicePorts(s.ports), formatSliceEndpoints(s.endpoints), since(s.metadata.creationTimestamp, now)],
+    cells: [s.metadata.name ?? '', s.addressType ?? '', formatSlicePorts(s.ports), formatSliceEndpoints(s.endpoints), since(s.metadata.creationTimestamp, now)],
   }),
 };

@@ -34,7 +34,7 @@ function nodeRow(node: KObj, now: Date): PrintedRow {
   const info = node.status?.nodeInfo ?? {};
   return {
     cells: [
-      node.metadata.name!,
+      node.metadata.name ?? '',
       status.join(','),
       nodeRoles(node.metadata.labels).join(',') || '<none>',
       since(node.metadata.creationTimestamp, now),

@@ -122,7 +122,7 @@ function podRow(pod: KObj, now: Date): PrintedRow {
     gatesText = `${passed}/${gates.length}`;
   }
   return {
-    cells: [pod.metadata.name!, `${ready}/${total}`, reason, restartText, since(pod.metadata.creationTimestamp, now), podIP, spec.nodeName || '<none>', status.nominatedNodeName || '<none>', gatesText],
+    cells: [pod.metadata.name ?? '', `${ready}/${total}`, reason, restartText, since(pod.metadata.creationTimestamp, now), podIP, spec.nodeName || '<none>', status.nominatedNodeName || '<none>', gatesText],
     ...(phase === 'Succeeded' ? { conditions: SUCCEEDED } : phase === 'Failed' ? { conditions: FAILED } : {}),
   };
 }

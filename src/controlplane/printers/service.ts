@@ -24,7 +24,7 @@ function loadBalancerAddresses(svc: KObj): string[] {
 
 function externalIP(svc: KObj): string {
   const externalIPs: string[] = svc.spec?.externalIPs ?? [];
-  switch (svc.spec?.type ?? 'ClusterIP') {
+  switch (svc.spec?.type ?? '') {
     case 'ClusterIP':
     case 'NodePort':
       return externalIPs.length ? externalIPs.join(',') : '<none>';
@@ -42,15 +42,15 @@ function externalIP(svc: KObj): string {
 
 /** makePortString: "80/TCP", "80:30007/TCP" once a NodePort is allocated. */
 export function servicePorts(ports: Port[] | undefined): string {
-  // The protocol defaults to TCP on a real apiserver before anything prints it.
-  const text = (ports ?? []).map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+  // Printed as stored: the strategy has defaulted the protocol to TCP before anything is stored.
+  const text = (ports ?? []).map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? ''}` : `${p.port}/${p.protocol ?? ''}`)).join(',');
   return text || '<none>';
 }
 
 function serviceRow(svc: KObj, now: Date): PrintedRow {
   const clusterIP: string = svc.spec?.clusterIPs?.[0] ?? svc.spec?.clusterIP ?? '';
   return {
-    cells: [svc.metadata.name!, svc.spec?.type ?? 'ClusterIP', clusterIP || '<none>', externalIP(svc), servicePorts(svc.spec?.ports), since(svc.metadata.creationTimestamp, now), formatLabels(svc.spec?.selector)],
+    cells: [svc.metadata.name ?? '', svc.spec?.type ?? '', clusterIP || '<none>', externalIP(svc), servicePorts(svc.spec?.ports), since(svc.metadata.creationTimestamp, now), formatLabels(svc.spec?.selector)],
   };
 }
 

@@ -44,7 +44,7 @@ export function tableOptions(q: URLSearchParams): TableOptions {
 // Upstream's default table convertor (rest.NewDefaultTableConvertor) for a kind without a printer.
 const DEFAULT_PRINTER: KindPrinter = {
   columns: [NAME_COLUMN, { ...AGE_COLUMN, name: 'Created At', type: 'date' }],
-  row: (o, _now) => ({ cells: [o.metadata.name!, o.metadata.creationTimestamp ?? ''] }),
+  row: (o, _now) => ({ cells: [o.metadata.name ?? '', o.metadata.creationTimestamp ?? ''] }),
 };
 
 function rowObject(o: KObj, include: IncludeObject, target: TableTarget): unknown {
