@@ -3,7 +3,9 @@
 // the Kubernetes REST API as kube-proxy, the kubelet and the CLI use it: list
 // (XList + resourceVersion), get, create, update, merge/JSON/strategic patch,
 // delete, status and scale subresources, label/field selectors, and watches
-// streamed as newline-delimited JSON from a resourceVersion.
+// streamed as newline-delimited JSON from a resourceVersion. A GET or watch
+// whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
+// upstream's columns and cells from ./printers.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +17,7 @@ import { parseFieldSelector, parseLabelSelector, selectorString } from './select
 import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, type Status } from './status.ts';
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
+import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 
 export interface ServerOptions {
   registry: Registry;
@@ -221,14 +224,8 @@ export class ApiHttpServer {
     const sub = p.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
 
     switch (method) {
-      case 'GET': {
-        if (!p.name) {
-          const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
-          return sendJSON(res, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: list.resourceVersion }, items: list.items });
-        }
-        const obj = this.registry.get(r.kind, ns, p.name);
-        return sendJSON(res, 200, p.subresource === 'scale' ? scaleOf(obj) : obj);
-      }
+      case 'GET':
+        return sendJSON(res, 200, this.get(r, ns, p, q, req.headers.accept));
       case 'POST': {
         if (p.name) throw methodNotAllowed();
         const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
@@ -274,6 +271,24 @@ export class ApiHttpServer {
     }
   }
 
+  /**
+   * A list or one object: JSON as stored, or the Table `kubectl get` asks for
+   * in its Accept header (the scale subresource has no printer and stays JSON).
+   */
+  private get(r: ApiResource, ns: string | undefined, p: ParsedPath, q: URLSearchParams, accept: string | undefined): unknown {
+    const table = p.subresource === 'scale' ? undefined : negotiateTable(accept);
+    const topts = table ? tableOptions(q) : undefined;
+    if (!p.name) {
+      const list = this.registry.list(r.kind, ns, { labelSelector: q.get('labelSelector'), fieldSelector: q.get('fieldSelector') });
+      const metadata = { resourceVersion: list.resourceVersion };
+      if (table) return toTable(PRINTERS[r.kind], list.items, metadata, table, topts!, new Date());
+      return { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata, items: list.items };
+    }
+    const obj = this.registry.get(r.kind, ns, p.name);
+    if (table) return toTable(PRINTERS[r.kind], [obj], { resourceVersion: obj.metadata.resourceVersion }, table, topts!, new Date());
+    return p.subresource === 'scale' ? scaleOf(obj) : obj;
+  }
+
   private putScale(r: ApiResource, ns: string | undefined, name: string, scale: KObj, dryRun: boolean): unknown {
     const replicas = scale.spec?.replicas;
     if (!Number.isInteger(replicas) || replicas < 0) throw badRequest(`invalid replicas ${JSON.stringify(replicas)}: must be a non-negative integer`);
@@ -300,9 +315,12 @@ export class ApiHttpServer {
     const rvText = q.get('resourceVersion') ?? '';
     if (rvText && rvText !== '0' && !/^\d+$/.test(rvText)) throw badRequest(`invalid resource version: ${rvText}`);
 
+    const table = negotiateTable(req.headers.accept);
+    const encode = table ? this.tableEncoder(r, table, tableOptions(q)) : (_type: string, object: unknown) => object;
+
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
     res.socket?.setNoDelay(true);
-    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object })}\n`);
+    const send = (type: string, object: unknown) => res.write(`${JSON.stringify({ type, object: encode(type, object) })}\n`);
     const onEvent = (e: StoreEvent) => {
       const now = matches(e.object);
       const before = e.type === 'MODIFIED' ? matches(e.prev) : now;
@@ -344,6 +362,25 @@ export class ApiHttpServer {
       // Every event up to the store's current revision has been sent, so that revision is a safe resume point.
       timers.push(setInterval(() => send('BOOKMARK', { kind: r.kind, apiVersion: apiVersionOf(r), metadata: { resourceVersion: String(this.registry.store.resourceVersion) } }), every));
     }
+  }
+
+  /**
+   * Watch events as Tables, as upstream's watchEmbeddedEncoder sends them: each
+   * event's object becomes a Table holding that object's row; only the first
+   * event carries columnDefinitions (kubectl keeps the last ones it saw). An
+   * ERROR's Status passes unchanged. A BOOKMARK goes through the same
+   * transform upstream, so its Table holds the row of a bare object that
+   * carries only the resourceVersion.
+   */
+  private tableEncoder(r: ApiResource, target: TableTarget, opts: TableOptions): (type: string, object: unknown) => unknown {
+    let headersSent = false;
+    return (type, object) => {
+      if (type === 'ERROR') return object;
+      const o = object as KObj;
+      const t = toTable(PRINTERS[r.kind], [o], { resourceVersion: o.metadata?.resourceVersion }, target, { ...opts, noHeaders: headersSent }, new Date());
+      headersSent = true;
+      return t;
+    };
   }
 }
 
