@@ -16,9 +16,15 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * `svclab up` merges a context into the kubeconfig kubectl reads; tests write
+ * a file of their own instead of the user's ~/.kube/config (a test passes KUBECONFIG to choose it).
+ */
+export const TEST_KUBECONFIG = join(tmpdir(), `svclab-test-${process.pid}.kubeconfig`);
+
 export function svclab(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', KUBECONFIG: TEST_KUBECONFIG, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
