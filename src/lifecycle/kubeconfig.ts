@@ -7,7 +7,7 @@
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { isMap, isSeq, parseDocument, stringify, type Document, YAMLSeq } from 'yaml';
+import { Document, isMap, isSeq, parseDocument, stringify, YAMLSeq } from 'yaml';
 import { LabFileError } from '../util/errors.ts';
 
 export interface LabCredentials {
@@ -49,7 +49,8 @@ export function kubeconfigPath(env: NodeJS.ProcessEnv = process.env, home = home
 }
 
 function load(text: string | undefined, file: string): Document {
-  const doc = parseDocument(text?.trim() ? text : '{}');
+  // A new file starts as a block mapping, as kubectl writes it (parsing "{}" would make it flow style).
+  const doc = text?.trim() ? parseDocument(text) : new Document({});
   if (doc.errors.length) throw new LabFileError(`${file} is not valid YAML: ${doc.errors[0].message}`, file);
   if (!isMap(doc.contents)) throw new LabFileError(`${file} is not a kubeconfig (its top level is not a mapping)`, file);
   return doc;

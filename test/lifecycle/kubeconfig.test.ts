@@ -73,6 +73,9 @@ test('an empty or missing file becomes a whole kubeconfig', () => {
   assert.is(k.apiVersion, 'v1');
   assert.is(k.kind, 'Config');
   assert.is(k.contexts[0].name, 'svclab-web');
+  // Block style, as kubectl writes a kubeconfig; and so it stays once the lab is gone.
+  const removed = removeFromKubeconfig(mergeKubeconfig('', CREDS), 'web').text;
+  assert.is(removed, 'apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\ncurrent-context: ""\n');
 });
 
 test('a file that is not a kubeconfig is refused, not overwritten', () => {

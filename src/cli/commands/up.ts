@@ -39,7 +39,8 @@ export default function register(program: Command): void {
       console.log(`\nLab ${paint('bold', lab.name)} is up in ${seconds.toFixed(1)}s (${driver.name} driver, kube-proxy in ${lab.layout.proxyMode} mode).`);
       if (running.record.apiPort) {
         console.log(`  kubectl context ${paint('bold', `svclab-${lab.name}`)} (https://127.0.0.1:${running.record.apiPort}) is in ${running.record.kubeconfig} and current:`);
-        console.log(`  kubectl get pods -A -o name         kubectl auth whoami`);
+        console.log(`  kubectl get pods -A -o name      the lab's pods, with your own kubectl`);
+        console.log(`  kubectl auth whoami              kubernetes-admin (system:masters)`);
       }
       console.log(`  svclab get pods -o wide          see where the pods run`);
       console.log(`  svclab exec node-01 -- iptables -t nat -L KUBE-SERVICES -n`);
