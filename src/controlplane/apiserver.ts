@@ -26,7 +26,7 @@ import type { Controller, Log } from './controllers/queue.ts';
 import { readTokenFile } from './auth/token-file.ts';
 
 export interface ApiServerOptions {
-  /** "ip:port" of the TCP listener (plain HTTP, even on the "secure" port). Port 0 picks one. */
+  /** "ip:port" of the TCP listener: plain HTTP, and TLS too when the TLS files are given. Port 0 picks one. */
   listen: string;
   /** Unix socket path (the host's CLI reaches the apiserver through it). */
   socket: string;
