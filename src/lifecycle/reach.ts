@@ -12,7 +12,7 @@ import { EnvironmentError } from '../util/errors.ts';
 import { bundlePath } from './bundle.ts';
 import { installContext, kubeconfigPath, uninstallContext, type LabCredentials } from './kubeconfig.ts';
 import { forwarderArgv, forwarderRecordPath, startLoopbackForwarder, stopLoopbackForwarder } from './loopback-forward.ts';
-import { labDir, type LabRecord } from './state.ts';
+import { labDir, readRecord, type LabRecord } from './state.ts';
 
 /** The lab's PKI directory, as kubeadm's /etc/kubernetes/pki. */
 export function labPkiDir(lab: string): string {
@@ -84,4 +84,15 @@ export async function closeReach(lab: string, rec?: LabRecord): Promise<string[]
   const file = await uninstallContext(lab, rec?.kubeconfig ?? kubeconfigPath());
   if (file) done.push(`context svclab-${lab} removed from ${file}`);
   return done;
+}
+
+/**
+ * `driver.down(lab)` after closing what reaches the lab from this host: the
+ * forwarder runs in the host's namespace, so no sweep of the lab's namespaces
+ * ends it. Every path that removes a lab (down, run --down, reconfigure,
+ * exercise --fresh, the matrix) goes through here.
+ */
+export async function takeDown(driver: LabDriver, lab: string): Promise<string> {
+  const reach = await closeReach(lab, await readRecord(lab));
+  return [...reach, await driver.down(lab)].join('; ');
 }
