@@ -2,7 +2,7 @@
 // per-test copies of lab files under a unique lab name so tests never clash
 // with a lab someone has up on the same machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -21,6 +21,7 @@ export interface CliResult {
  * a file of their own instead of the user's ~/.kube/config (a test passes KUBECONFIG to choose it).
  */
 export const TEST_KUBECONFIG = join(tmpdir(), `svclab-test-${process.pid}.kubeconfig`);
+process.on('exit', () => rmSync(TEST_KUBECONFIG, { force: true }));
 
 export function svclab(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
