@@ -6,7 +6,7 @@
 // gained nothing but that loopback listener while the lab was up.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,8 @@ if (why) {
     assert.not.ok(existsSync(labStateDir(lab)));
     assert.equal(diffFingerprints(before, await hostFingerprint(scope)), []);
   });
+
+  test.after(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 test.run();

@@ -2,7 +2,7 @@
 // TLS-only unix socket, TLS end to end (the client certificate reaches the apiserver).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,7 @@ if (!(await opensslAvailable())) {
     assert.not.ok(forwarderAlive(rec));
     assert.not.ok(existsSync(record));
     assert.not.ok(await stopLoopbackForwarder(record));
+    rmSync(dir, { recursive: true, force: true });
   });
 }
 
