@@ -21,11 +21,12 @@ fi
 #   nginx-light                   the web lab's pods
 #   dnsmasq-base                  cluster DNS (the kube-dns Service's backend)
 #   curl                          HTTP checks from pods, nodes and the external client
+#   openssl                       the lab's PKI (CA, apiserver serving and admin client certificates)
 #   wrk                           the mode benchmark's load generator (bench/modes.ts): requests/s and
 #                                 p50/p99 latency from a C client, so the client's own cost stays out
 #   nodejs npm                    only if this machine has no Node >= 18 yet
 packages=(iproute2 kmod procps psmisc util-linux iptables nftables ipset ipvsadm conntrack
-  containernetworking-plugins mariadb-server mariadb-client nginx-light dnsmasq-base curl wrk)
+  containernetworking-plugins mariadb-server mariadb-client nginx-light dnsmasq-base curl openssl wrk)
 command -v node >/dev/null || packages+=(nodejs npm)
 
 missing=()

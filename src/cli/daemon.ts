@@ -39,7 +39,15 @@ export async function runDaemon(argv: string[]): Promise<void> {
       await runNetexec(flags);
       return;
     }
+    case 'api-forward': {
+      // On the host, not in a node: the lab API's loopback endpoint (src/lifecycle/loopback-forward.ts).
+      const { values: v } = parseArgs({ args: flags, options: { socket: { type: 'string' }, record: { type: 'string' }, port: { type: 'string' } } });
+      if (!v.socket || !v.record) throw new Error('api-forward needs --socket and --record');
+      const { runLoopbackForwarder } = await import('../lifecycle/loopback-forward.ts');
+      await runLoopbackForwarder({ socket: v.socket, record: v.record, port: v.port ? Number(v.port) : 0 });
+      return;
+    }
     default:
-      throw new Error(`unknown daemon "${name}" (apiserver, kubelet, proxy, netexec)`);
+      throw new Error(`unknown daemon "${name}" (apiserver, kubelet, proxy, netexec, api-forward)`);
   }
 }

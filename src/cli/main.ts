@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     lazy(() => import('./commands/up.ts')),
     lazy(() => import('./commands/run.ts')),
     lazy(() => import('./commands/down.ts')),
+    lazy(() => import('./commands/kubeconfig.ts')),
     lazy(() => import('./commands/status.ts')),
     lazy(() => import('./commands/get.ts')),
     lazy(() => import('./commands/exec.ts')),

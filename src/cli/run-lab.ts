@@ -6,6 +6,7 @@ import { Progress, paint, sym } from '../util/output.ts';
 import { loadLab, type Lab } from '../lab/load.ts';
 import { getDriver } from '../cluster/drivers.ts';
 import { attachLab, upLab, type RunningLab } from '../lifecycle/up.ts';
+import { takeDown } from '../lifecycle/reach.ts';
 import { preflightLab } from '../lifecycle/preflight.ts';
 import { readRecord } from '../lifecycle/state.ts';
 import { scenarioContext } from '../scenario/lab-context.ts';
@@ -45,7 +46,7 @@ export async function runLab(file: string, opts: RunOptions): Promise<ScenarioRe
       running = await upLab(lab, driver, progress);
     } catch (err) {
       // --down promises this run leaves nothing behind, also when up fails half-way.
-      if (opts.down && !leftovers) await driver.down(lab.name);
+      if (opts.down && !leftovers) await takeDown(driver, lab.name);
       throw err;
     }
   }
@@ -63,7 +64,7 @@ export async function runLab(file: string, opts: RunOptions): Promise<ScenarioRe
   } finally {
     if (opts.down) {
       const t0 = Date.now();
-      const summary = await driver.down(lab.name);
+      const summary = await takeDown(driver, lab.name);
       if (!quiet) console.log(`${sym.ok()} lab ${lab.name} removed: ${summary} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     }
   }

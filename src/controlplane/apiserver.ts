@@ -3,6 +3,7 @@
 // server, wired together. Started by `svclab daemon apiserver` with
 // kube-apiserver-style flags, so `ps aux` on the control-plane node shows
 // --service-cluster-ip-range and friends where a learner expects them.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LabFileError } from '../util/errors.ts';
@@ -22,9 +23,10 @@ import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { Scheduler } from './controllers/scheduler.ts';
 import type { Controller, Log } from './controllers/queue.ts';
+import { readTokenFile } from './auth/token-file.ts';
 
 export interface ApiServerOptions {
-  /** "ip:port" of the TCP listener (plain HTTP, even on the "secure" port). Port 0 picks one. */
+  /** "ip:port" of the TCP listener: plain HTTP, and TLS too when the TLS files are given. Port 0 picks one. */
   listen: string;
   /** Unix socket path (the host's CLI reaches the apiserver through it). */
   socket: string;
@@ -50,12 +52,21 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Flags accepted for realism but not used (reported once at start). */
   ignoredFlags?: string[];
+  /** --tls-cert-file / --tls-private-key-file / --client-ca-file: with them the TCP listener also speaks TLS. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCAFile?: string;
+  /** --token-auth-file: static bearer tokens (CSV token,user,uid,"groups"). */
+  tokenAuthFile?: string;
+  /** A unix socket serving only TLS (the host's loopback forwarder pipes to it). */
+  secureSocket?: string;
 }
 
 export interface ApiServerHandle {
   url?: string;
   port?: number;
   socket: string;
+  secureSocket?: string;
   registry: Registry;
   store: Store;
   /** Milliseconds from call to serving. */
@@ -157,7 +168,13 @@ export async function runApiServer(opts: ApiServerOptions): Promise<ApiServerHan
 
   let server: RunningServer;
   try {
-    server = await startServer({ registry, listen: opts.listen, socket: opts.socket, log, advertise: `${info.advertiseAddress}:${info.securePort}`, bookmarkIntervalMs: opts.bookmarkIntervalMs });
+    const tls = opts.tlsCertFile && opts.tlsPrivateKeyFile && opts.clientCAFile
+      ? { cert: readFileSync(opts.tlsCertFile, 'utf8'), key: readFileSync(opts.tlsPrivateKeyFile, 'utf8'), clientCA: readFileSync(opts.clientCAFile, 'utf8') }
+      : undefined;
+    server = await startServer({
+      registry, listen: opts.listen, socket: opts.socket, log, advertise: `${info.advertiseAddress}:${info.securePort}`, bookmarkIntervalMs: opts.bookmarkIntervalMs,
+      tls, secureSocket: tls ? opts.secureSocket : undefined, tokens: opts.tokenAuthFile ? readTokenFile(opts.tokenAuthFile) : undefined,
+    });
   } catch (e) {
     for (const c of controllers) c.stop();
     registry.close();
@@ -166,7 +183,7 @@ export async function runApiServer(opts: ApiServerOptions): Promise<ApiServerHan
   }
   const startupMs = Math.round(performance.now() - t0);
   log(
-    `apiserver: serving on ${server.url ?? opts.listen} and unix:${opts.socket} in ${startupMs}ms ` +
+    `apiserver: serving on ${server.url ?? opts.listen}${opts.tlsCertFile ? ' (HTTPS and HTTP)' : ''} and unix:${opts.socket}${server.secureSocket ? ` (HTTPS also on unix:${server.secureSocket})` : ''} in ${startupMs}ms ` +
       `(service-cluster-ip-range ${services.ips.cidrText}, service-node-port-range ${portRangeString(opts.nodePortRange)}, ` +
       `${snap ? `restored ${snap.objects.length} objects at resourceVersion ${snap.resourceVersion}` : 'fresh state'})`,
   );
@@ -185,15 +202,15 @@ export async function runApiServer(opts: ApiServerOptions): Promise<ApiServerHan
     log(`apiserver: ${sig}, saving state and stopping`);
     close().finally(() => process.exit(0));
   };
-  return { url: server.url, port: server.port, socket: opts.socket, registry, store, startupMs, close };
+  return { url: server.url, port: server.port, socket: opts.socket, secureSocket: server.secureSocket, registry, store, startupMs, close };
 }
 
 // ---- flags ----
 
 /** kube-apiserver flags a lab passes for realism; accepted and ignored. */
 const REALISM_FLAGS = new Set([
-  'etcd-servers', 'authorization-mode', 'allow-privileged', 'client-ca-file', 'enable-admission-plugins', 'enable-bootstrap-token-auth',
-  'tls-cert-file', 'tls-private-key-file', 'kubelet-client-certificate', 'kubelet-client-key', 'kubelet-preferred-address-types',
+  'etcd-servers', 'authorization-mode', 'allow-privileged', 'enable-admission-plugins', 'enable-bootstrap-token-auth',
+  'kubelet-client-certificate', 'kubelet-client-key', 'kubelet-preferred-address-types',
   'service-account-issuer', 'service-account-key-file', 'service-account-signing-key-file', 'requestheader-allowed-names',
   'requestheader-client-ca-file', 'requestheader-extra-headers-prefix', 'requestheader-group-headers', 'requestheader-username-headers',
   'proxy-client-cert-file', 'proxy-client-key-file', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile', 'v',
@@ -208,7 +225,9 @@ function flagError(flag: string, message: string): LabFileError {
  * --service-cluster-ip-range, --service-node-port-range, --advertise-address,
  * --secure-port, --bind-address, and the lab's own --state-dir, --unix-socket,
  * --nodes=node-01=192.168.49.2=10.244.0.0/24,..., --dns-hosts-dir,
- * --control-plane-node, --default-watch-cache-size, --seed.
+ * --control-plane-node, --default-watch-cache-size, --seed; TLS and authentication:
+ * --tls-cert-file, --tls-private-key-file, --client-ca-file (all three or none),
+ * --token-auth-file, and the lab's own --secure-unix-socket.
  */
 export function parseApiServerFlags(argv: string[]): ApiServerOptions {
   const values = new Map<string, string>();
@@ -222,7 +241,7 @@ export function parseApiServerFlags(argv: string[]): ApiServerOptions {
     if (REALISM_FLAGS.has(m[1])) ignored.push(`--${m[1]}=${v}`);
     else values.set(m[1], v);
   }
-  const known = ['service-cluster-ip-range', 'service-node-port-range', 'advertise-address', 'secure-port', 'bind-address', 'state-dir', 'unix-socket', 'nodes', 'dns-hosts-dir', 'control-plane-node', 'default-watch-cache-size', 'seed'];
+  const known = ['service-cluster-ip-range', 'service-node-port-range', 'advertise-address', 'secure-port', 'bind-address', 'state-dir', 'unix-socket', 'nodes', 'dns-hosts-dir', 'control-plane-node', 'default-watch-cache-size', 'seed', 'tls-cert-file', 'tls-private-key-file', 'client-ca-file', 'token-auth-file', 'secure-unix-socket'];
   for (const k of values.keys()) if (!known.includes(k)) throw flagError(k, `unknown flag (known: ${known.map((x) => `--${x}`).join(', ')})`);
 
   const serviceCIDR = values.get('service-cluster-ip-range') ?? '10.96.0.0/12';
@@ -261,6 +280,10 @@ export function parseApiServerFlags(argv: string[]): ApiServerOptions {
     return v;
   };
   const stateDir = need('state-dir');
+  const tlsFlags = ['tls-cert-file', 'tls-private-key-file', 'client-ca-file'];
+  const given = tlsFlags.filter((k) => values.has(k));
+  if (given.length && given.length < 3) throw flagError(tlsFlags.find((k) => !values.has(k))!, `required with --${given[0]} (the TLS listener needs the serving pair and the client CA)`);
+  if (values.has('secure-unix-socket') && !given.length) throw flagError('secure-unix-socket', 'needs --tls-cert-file, --tls-private-key-file and --client-ca-file');
   const cacheSize = values.get('default-watch-cache-size');
   const seed = values.get('seed');
   return {
@@ -278,5 +301,8 @@ export function parseApiServerFlags(argv: string[]): ApiServerOptions {
     ...(seed ? { seed: Number(seed) } : {}),
     handleSignals: true,
     ignoredFlags: ignored,
+    ...(given.length ? { tlsCertFile: values.get('tls-cert-file'), tlsPrivateKeyFile: values.get('tls-private-key-file'), clientCAFile: values.get('client-ca-file') } : {}),
+    ...(values.has('token-auth-file') ? { tokenAuthFile: values.get('token-auth-file') } : {}),
+    ...(values.has('secure-unix-socket') ? { secureSocket: values.get('secure-unix-socket') } : {}),
   };
 }

@@ -6,7 +6,18 @@
 // streamed as newline-delimited JSON from a resourceVersion. A GET or watch
 // whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
 // upstream's columns and cells from ./printers.
+//
+// With TLS configured, the TCP listener also takes TLS (the first byte of a
+// connection tells a TLS handshake from plain HTTP), and a second unix socket
+// serves only TLS, for the host's loopback forwarder. TLS requests are
+// authenticated (client certificate of the lab CA, or a static bearer token)
+// and authorized (auth/authorize.ts); plain-HTTP requests come from the lab's
+// own daemons and CLI and act as upstream's old insecure port did.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { Duplex } from 'node:stream';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +29,12 @@ import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFou
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { requestAttributes } from './auth/attributes.ts';
+import { requireAllowed } from './auth/authorize.ts';
+import { decodeReviewBody, readBodyBytes, REVIEW_API_GROUPS, SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_REVIEWS, selfSubjectAccessReview, selfSubjectReview } from './auth/reviews.ts';
+import type { TokenTable } from './auth/token-file.ts';
+import { UNSECURED_USER, type UserInfo } from './auth/user.ts';
 
 export interface ServerOptions {
   registry: Registry;
@@ -30,6 +47,12 @@ export interface ServerOptions {
   advertise?: string;
   /** How often watches that allow bookmarks get one. */
   bookmarkIntervalMs?: number;
+  /** PEM texts: the serving pair and the CA that signs client certificates (--client-ca-file). */
+  tls?: { cert: string; key: string; clientCA: string };
+  /** Unix socket serving only TLS (needs `tls`). */
+  secureSocket?: string;
+  /** Static bearer tokens (--token-auth-file). */
+  tokens?: TokenTable;
 }
 
 export interface RunningServer {
@@ -37,6 +60,7 @@ export interface RunningServer {
   url?: string;
   port?: number;
   socket?: string;
+  secureSocket?: string;
   close(): Promise<void>;
 }
 
@@ -84,6 +108,8 @@ const truthy = (v: string | null) => v === 'true' || v === '1';
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 function resourceList(groupVersion: string): unknown {
+  const review = REVIEW_API_GROUPS.find((g) => `${g.group}/${g.version}` === groupVersion);
+  if (review) return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources: review.resources };
   const rs = API_RESOURCES.filter((r) => apiVersionOf(r) === groupVersion);
   if (!rs.length) return undefined;
   const resources = rs.flatMap((r) => [
@@ -100,6 +126,10 @@ function groupList(): unknown {
     const gv = { groupVersion: `${g}/${v}`, version: v };
     return { name: g, versions: [gv], preferredVersion: gv };
   });
+  for (const g of REVIEW_API_GROUPS) {
+    const gv = { groupVersion: `${g.group}/${g.version}`, version: g.version };
+    groups.push({ name: g.group, versions: [gv], preferredVersion: gv });
+  }
   return { kind: 'APIGroupList', apiVersion: 'v1', groups };
 }
 
@@ -115,10 +145,30 @@ function scaleOf(d: KObj): unknown {
   };
 }
 
+/** A Duplex that yields `first`, then everything `socket` reads, and writes to `socket`. */
+function replay(socket: Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk, enc, cb) => void socket.write(chunk, enc, cb),
+    final: (cb) => void socket.end(cb),
+    destroy: (err, cb) => {
+      socket.destroy();
+      cb(err);
+    },
+  });
+  d.push(first);
+  socket.on('data', (c: Buffer) => {
+    if (!d.push(c)) socket.pause();
+  });
+  socket.on('end', () => d.push(null));
+  socket.on('close', () => d.destroy());
+  return d;
+}
+
 export class ApiHttpServer {
   private readonly registry: Registry;
   private readonly log: Log;
-  private readonly servers: Server[] = [];
+  private readonly servers: (Server | NetServer)[] = [];
   private readonly watches = new Set<() => void>();
 
   constructor(private readonly opts: ServerOptions) {
@@ -131,7 +181,7 @@ export class ApiHttpServer {
     if (this.opts.listen) {
       const m = this.opts.listen.match(/^\[?([^\]]*?)\]?:(\d+)$/);
       if (!m) throw new Error(`--listen "${this.opts.listen}" is not ip:port`);
-      const server = this.newServer();
+      const server = this.opts.tls ? this.sniffingServer() : this.newServer();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(Number(m[2]), m[1] || '0.0.0.0', () => resolve());
@@ -156,7 +206,60 @@ export class ApiHttpServer {
       chmodSync(path, 0o660);
       running.socket = path;
     }
+    if (this.opts.secureSocket) {
+      const path = this.opts.secureSocket;
+      const server = this.newSecureServer();
+      mkdirSync(dirname(path), { recursive: true });
+      if (existsSync(path)) unlinkSync(path);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => resolve());
+      });
+      // TLS with authentication on every request, so the host's forwarder (another uid may run kubectl) may open it.
+      chmodSync(path, 0o666);
+      running.secureSocket = path;
+    }
     return running;
+  }
+
+  private newSecureServer(): Server {
+    const tls = this.opts.tls;
+    if (!tls) throw new Error('a TLS listener needs the serving certificate, key and client CA');
+    // requestCert without rejectUnauthorized: a client without a certificate may still bring a token;
+    // authenticate() reads whether the chain checked out.
+    const server = createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.clientCA, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      this.handle(req, res).catch((e) => this.fail(res, e, req));
+    });
+    server.keepAliveTimeout = 65_000;
+    this.servers.push(server);
+    return server;
+  }
+
+  /**
+   * One TCP port for both: a TLS ClientHello starts with record type 22
+   * (0x16), an HTTP request with a letter. The first chunk is put back and
+   * the connection handed to the HTTPS or the plain HTTP server.
+   */
+  private sniffingServer(): NetServer {
+    const plain = this.newServer();
+    const secure = this.newSecureServer();
+    const server = createNetServer((socket: Socket) => {
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (chunk: Buffer) => {
+        socket.pause();
+        if (chunk[0] === 0x16) {
+          // A TLSSocket over a net.Socket reads from its C++ handle and would never see a chunk
+          // put back into the JS stream; over a JS Duplex (upstream's JSStreamSocket path) it does.
+          secure.emit('connection', replay(socket, chunk));
+        } else {
+          socket.unshift(chunk);
+          plain.emit('connection', socket);
+          socket.resume();
+        }
+      });
+    });
+    this.servers.push(server);
+    return server;
   }
 
   private newServer(): Server {
@@ -175,11 +278,17 @@ export class ApiHttpServer {
         (s) =>
           new Promise<void>((resolve) => {
             s.close(() => resolve());
-            s.closeAllConnections?.();
+            if ('closeAllConnections' in s) s.closeAllConnections();
           }),
       ),
     );
     if (this.opts.socket && existsSync(this.opts.socket)) unlinkSync(this.opts.socket);
+    if (this.opts.secureSocket && existsSync(this.opts.secureSocket)) unlinkSync(this.opts.secureSocket);
+  }
+
+  /** Who sent the request: TLS requests authenticate; plain-HTTP ones are the lab's own (UNSECURED_USER). */
+  private user(req: IncomingMessage): UserInfo {
+    return (req.socket as TLSSocket).encrypted ? authenticate(req, this.opts.tokens) : UNSECURED_USER;
   }
 
   private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
@@ -194,6 +303,13 @@ export class ApiHttpServer {
     const url = new URL(req.url ?? '/', 'http://apiserver');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const q = url.searchParams;
+    // Authentication and authorization come first, as upstream's filter chain: a refused user learns nothing of what exists.
+    const user = this.user(req);
+    requireAllowed(user, requestAttributes(req.method ?? 'GET', path, q));
+    if (req.method === 'POST' && path === SELF_SUBJECT_REVIEWS) return sendJSON(res, 201, selfSubjectReview(user));
+    if (req.method === 'POST' && path === SELF_SUBJECT_ACCESS_REVIEWS) {
+      return sendJSON(res, 201, selfSubjectAccessReview(user, decodeReviewBody(await readBodyBytes(req), req.headers['content-type'])));
+    }
     if (['/healthz', '/livez', '/readyz'].includes(path) || /^\/(healthz|livez|readyz)\//.test(path)) {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('ok');

@@ -10,6 +10,7 @@ import { rebuildLab } from '../lifecycle/rebuild.ts';
 import { answersDir, scenarioContext } from '../scenario/lab-context.ts';
 import { readRecord } from '../lifecycle/state.ts';
 import { attachLab, upLab, type RunningLab } from '../lifecycle/up.ts';
+import { takeDown } from '../lifecycle/reach.ts';
 import { runScenario, type ItemResult, type ScenarioResult } from '../scenario/runner.ts';
 import { EnvironmentError } from '../util/errors.ts';
 import type { Exercise } from './load.ts';
@@ -31,7 +32,7 @@ export async function startExercise(ex: Exercise, opts: StartOptions): Promise<S
       throw new EnvironmentError(`exercise ${ex.name} is already started (lab ${name} is ${rec?.phase ?? 'half-made'})`,
         `check your work with \`svclab exercise check ${ex.name}\`, or start over with \`svclab exercise start ${ex.name} --fresh\``);
     }
-    opts.progress.note(`lab ${name} removed: ${await (rec ? await getDriver(rec.driver) : driver).down(name)}`);
+    opts.progress.note(`lab ${name} removed: ${await takeDown(rec ? await getDriver(rec.driver) : driver, name)}`);
   }
   await preflightLab(ex.lab, driver);
   const running = await upLab(ex.lab, driver, opts.progress);

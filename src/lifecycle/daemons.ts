@@ -22,7 +22,12 @@ export function dnsHostsDir(stateDir: string): string {
   return join(stateDir, 'dns');
 }
 
-export function apiServerArgv(layout: LabLayout, stateDir: string, socket: string): string[] {
+/**
+ * With `secureSocket`, the apiserver also speaks TLS (on its port and on that
+ * socket) with the lab PKI under `<stateDir>/pki`, as kubeadm passes
+ * /etc/kubernetes/pki/apiserver.crt and friends.
+ */
+export function apiServerArgv(layout: LabLayout, stateDir: string, socket: string, secureSocket?: string): string[] {
   const cp = layout.nodes[0];
   const { base, size } = layout.nodePortRange;
   return [
@@ -36,6 +41,14 @@ export function apiServerArgv(layout: LabLayout, stateDir: string, socket: strin
     `--state-dir=${join(stateDir, 'controlplane')}`,
     `--nodes=${layout.nodes.map((n) => `${n.name}=${n.ip}=${n.podCIDR}`).join(',')}`,
     `--dns-hosts-dir=${dnsHostsDir(stateDir)}`,
+    ...(secureSocket
+      ? [
+        `--tls-cert-file=${join(stateDir, 'pki', 'apiserver.crt')}`,
+        `--tls-private-key-file=${join(stateDir, 'pki', 'apiserver.key')}`,
+        `--client-ca-file=${join(stateDir, 'pki', 'ca.crt')}`,
+        `--secure-unix-socket=${secureSocket}`,
+      ]
+      : []),
   ];
 }
 

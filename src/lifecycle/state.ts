@@ -20,6 +20,10 @@ export interface LabRecord {
   apiSocket: string;
   /** Pids (as each node sees them) of the node daemons, keyed "apiserver/node-01", "proxy/node-02"…; for `proxy restart` and `down --keep-nodes`. */
   daemons?: Record<string, number>;
+  /** The host's loopback port of the API (https://127.0.0.1:<port>, TLS end to end), when the driver has one. */
+  apiPort?: number;
+  /** The kubeconfig file the svclab-<lab> context was merged into (down removes it from there). */
+  kubeconfig?: string;
 }
 
 /** The lab's state directory (its one home is the drivers' common state-dir.ts: they create and remove it). */

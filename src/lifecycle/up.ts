@@ -13,6 +13,7 @@ import type { Progress } from '../util/output.ts';
 import { apiSocketPath, labDir, readRecord, writeRecord, type LabRecord } from './state.ts';
 import { API_PORT, apiServerArgv, cniConfDir, kubeletArgv, nodeDir, proxyArgv } from './daemons.ts';
 import { LabApi } from './lab-api.ts';
+import { labPkiDir, makeLabPki, openReach, reachUnsupported, secureSocketPath } from './reach.ts';
 import type { Deployment, KubeObject, Pod } from '../k8s/objects.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -124,8 +125,12 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opt
   const cp = nodes.nodes[0];
   const api = labApi(rec, nodes, driver.capabilities.timeScale);
   const scale = driver.capabilities.timeScale;
+  const noReach = reachUnsupported(driver);
+  if (!noReach) {
+    await progress.phase('Making the lab PKI (CA, apiserver serving and admin client certificates)', () => makeLabPki(layout, driver, cp), `(${labPkiDir(lab.name)})`);
+  }
   await progress.phase(`Starting the control plane on ${cp.name}`, async () => {
-    await daemon(cp, 'apiserver', apiServerArgv(layout, stateDir, rec.apiSocket));
+    await daemon(cp, 'apiserver', apiServerArgv(layout, stateDir, rec.apiSocket, noReach ? undefined : secureSocketPath(lab.name)));
     // Where this host does not route to the node network (VMs), the driver relays the CLI's socket to node-01:6443.
     await driver.forward(layout, rec.apiSocket, cp.ip, API_PORT);
     await waitWithProgress(progress, 'the API server', 20_000 * scale, () => waitFor('the API server', 20_000 * scale, async () => (await api.client.request('GET', '/healthz'), true)));
@@ -154,6 +159,11 @@ export async function upLab(lab: Lab, driver: LabDriver, progress: Progress, opt
     waitWithProgress(progress, 'pods and proxies', 120_000 * scale, (status) =>
       waitReady(api, opts.skipProxy ? [] : nodes.nodes, manifests, 120_000 * scale, 300 * scale, status)));
 
+  if (noReach) progress.note(`no kubectl context: ${noReach} (svclab's own verbs work)`);
+  else {
+    const reach = await progress.phase('Opening the API on this host for kubectl', () => openReach(rec));
+    progress.note(`kubectl context svclab-${lab.name} (https://127.0.0.1:${reach.port}) merged into ${reach.kubeconfig} and made current`);
+  }
   rec.phase = 'up';
   await writeRecord(rec);
   return { record: rec, nodes: nodeMap, external: nodes.external, api, driver };

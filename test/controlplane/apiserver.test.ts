@@ -232,7 +232,10 @@ test('discovery documents list the served resources and subresources', async () 
   const names = core.resources.map((r: { name: string }) => r.name);
   for (const n of ['services', 'services/status', 'pods', 'pods/status', 'endpoints', 'nodes', 'namespaces']) assert.ok(names.includes(n), n);
   const groups = (await tcp.get('/apis')).groups.map((g: { name: string }) => g.name).sort();
-  assert.equal(groups, ['apps', 'discovery.k8s.io', 'networking.k8s.io']);
+  assert.equal(groups, ['apps', 'authentication.k8s.io', 'authorization.k8s.io', 'discovery.k8s.io', 'networking.k8s.io']);
+  // The review APIs behind `kubectl auth whoami` and `auth can-i`: create only, cluster-scoped.
+  assert.equal((await tcp.get('/apis/authentication.k8s.io/v1')).resources, [{ name: 'selfsubjectreviews', singularName: 'selfsubjectreview', namespaced: false, kind: 'SelfSubjectReview', verbs: ['create'] }]);
+  assert.equal((await tcp.get('/apis/authorization.k8s.io/v1')).resources.map((r: { name: string }) => r.name), ['selfsubjectaccessreviews']);
   const apps = (await tcp.get('/apis/apps/v1')).resources.map((r: { name: string }) => r.name);
   assert.ok(apps.includes('deployments/scale'));
   assert.is((await tcp.get('/api')).serverAddressByClientCIDRs[0].serverAddress, '192.168.49.2:6443');

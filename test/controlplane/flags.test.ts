@@ -37,6 +37,14 @@ test('defaults: kubeadm ranges, 0.0.0.0:6443, socket and DNS dir in the state di
   assert.is(parseApiServerFlags([...base, '--bind-address=127.0.0.1', '--secure-port=0']).listen, '127.0.0.1:0');
 });
 
+test('TLS and authentication flags as kube-apiserver names them: all three TLS files or none', () => {
+  const o = parseApiServerFlags([...base, '--tls-cert-file=/p/apiserver.crt', '--tls-private-key-file=/p/apiserver.key', '--client-ca-file=/p/ca.crt', '--token-auth-file=/p/tokens.csv', '--secure-unix-socket=/s/api-tls.sock']);
+  assert.equal([o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCAFile, o.tokenAuthFile, o.secureSocket], ['/p/apiserver.crt', '/p/apiserver.key', '/p/ca.crt', '/p/tokens.csv', '/s/api-tls.sock']);
+  assert.equal(o.ignoredFlags, []);
+  assert.throws(() => parseApiServerFlags([...base, '--tls-cert-file=/p/apiserver.crt']), (e: LabFileError) => e.message === 'apiserver flag --tls-private-key-file: required with --tls-cert-file (the TLS listener needs the serving pair and the client CA)');
+  assert.throws(() => parseApiServerFlags([...base, '--secure-unix-socket=/s/x.sock']), /--secure-unix-socket: needs --tls-cert-file/);
+});
+
 test('bad flags are reported with the flag named', () => {
   const bad = (argv: string[], re: RegExp) =>
     assert.throws(() => parseApiServerFlags(argv), (e: Error) => e instanceof LabFileError && re.test(e.message));

@@ -3,6 +3,7 @@ import { listLabs, readRecord } from '../../lifecycle/state.ts';
 import { DRIVERS, getDriver } from '../../cluster/drivers.ts';
 import { EnvironmentError } from '../../util/errors.ts';
 import { sym } from '../../util/output.ts';
+import { closeReach } from '../../lifecycle/reach.ts';
 
 export default function register(program: Command): void {
   program
@@ -28,7 +29,9 @@ export default function register(program: Command): void {
             console.log(`lab ${lab} is not running on its nodes`);
             continue;
           }
-          console.log(`${sym.ok()} lab ${lab}: ${await downKeepNodes(await selectLab(lab))}`);
+          const running = await selectLab(lab);
+          const reach = await closeReach(lab, running.record);
+          console.log(`${sym.ok()} lab ${lab}: ${[...reach, await downKeepNodes(running)].join('; ')}`);
         }
         return;
       }
@@ -48,7 +51,9 @@ export default function register(program: Command): void {
  */
 export async function downLab(lab: string): Promise<string[]> {
   const rec = await readRecord(lab);
-  if (rec) return [await (await getDriver(rec.driver)).down(lab)];
+  // The loopback forwarder runs in the host's namespace, so no namespace sweep ends it; it and the kubeconfig entries go first.
+  const reach = await closeReach(lab, rec);
+  if (rec) return [...reach, await (await getDriver(rec.driver)).down(lab)];
   const summaries: string[] = [];
   const drivers = (await Promise.all(DRIVERS.map((name) => getDriver(name).catch(() => undefined)))).filter((d) => d !== undefined);
   // Sweepers last: a sweep by name kills what runs in the lab's namespaces (qemu
@@ -57,5 +62,5 @@ export async function downLab(lab: string): Promise<string[]> {
   for (const driver of ordered) {
     if (driver.capabilities.sweepsByName || (await driver.exists(lab))) summaries.push(`${driver.name}: ${await driver.down(lab)}`);
   }
-  return summaries;
+  return [...reach, ...summaries];
 }

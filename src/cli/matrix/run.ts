@@ -10,6 +10,7 @@ import { loadLab, type Lab } from '../../lab/load.ts';
 import { getDriver } from '../../cluster/drivers.ts';
 import { proxyModeError } from '../../lifecycle/preflight.ts';
 import { readRecord } from '../../lifecycle/state.ts';
+import { takeDown } from '../../lifecycle/reach.ts';
 import { LabFileError } from '../../util/errors.ts';
 import { runLab, type RunOptions } from '../run-lab.ts';
 import { duration, formatMatrix, modesFor, type MatrixCell } from './plan.ts';
@@ -77,7 +78,7 @@ export async function runMatrix(target: string, opts: RunOptions & { modes?: str
       log(`${paint('red', '!', err)} ${cell.reason.split('\n')[0]}`);
     } finally {
       // runLab takes the lab down after its scenario; this also covers an up that failed half-way.
-      if (await driver.exists(lab.name)) await driver.down(lab.name).catch(() => '');
+      if (await driver.exists(lab.name)) await takeDown(driver, lab.name).catch(() => '');
       cell.seconds = (Date.now() - c0) / 1000;
     }
     const r = cell.result;

@@ -2,7 +2,7 @@
 // per-test copies of lab files under a unique lab name so tests never clash
 // with a lab someone has up on the same machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -16,9 +16,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * `svclab up` merges a context into the kubeconfig kubectl reads; tests write
+ * a file of their own instead of the user's ~/.kube/config (a test passes KUBECONFIG to choose it).
+ */
+export const TEST_KUBECONFIG = join(tmpdir(), `svclab-test-${process.pid}.kubeconfig`);
+process.on('exit', () => rmSync(TEST_KUBECONFIG, { force: true }));
+
 export function svclab(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', KUBECONFIG: TEST_KUBECONFIG, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
