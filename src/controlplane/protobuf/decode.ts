@@ -92,20 +92,18 @@ type Plain = Record<string, unknown>;
 
 const isZero = (v: unknown) => v === '' || v === 0 || v === false;
 
-/** Go's time.RFC3339 (metav1.Time's JSON) and RFC3339Micro (MicroTime's). */
-function rfc3339(t: Plain, micro: boolean): string | null {
+/** Go's time.RFC3339, metav1.Time's JSON (whole seconds, UTC). */
+function rfc3339(t: Plain): string | null {
   const seconds = Number(t.seconds ?? 0);
   const nanos = Number(t.nanos ?? 0);
   // metav1.Time marshals the zero time as no bytes; encoding/json writes it as null.
   if (!seconds && !nanos) return null;
-  const base = new Date(seconds * 1000).toISOString().slice(0, 19);
-  return micro ? `${base}.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z` : `${base}Z`;
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}Z`;
 }
 
 /** Types whose JSON form is not their message's fields (each has a custom MarshalJSON upstream). */
 const SPECIAL: Record<string, (v: Plain) => unknown> = {
-  [`.${META}.Time`]: (v) => rfc3339(v, false),
-  [`.${META}.MicroTime`]: (v) => rfc3339(v, true),
+  [`.${META}.Time`]: rfc3339,
   // FieldsV1 holds its JSON text in Raw (managedFields).
   [`.${META}.FieldsV1`]: (v) => (v.Raw ? JSON.parse(Buffer.from(String(v.Raw), 'base64').toString('utf8')) : null),
   // intstr.Type: 0 Int, 1 String.
@@ -154,12 +152,7 @@ export function encodeProtobufObject(obj: Record<string, unknown>): Buffer {
 function fromJSON(type: protobuf.Type, v: unknown): unknown {
   switch (type.fullName) {
     case `.${META}.Time`:
-    case `.${META}.MicroTime`: {
-      if (v === null || v === undefined) return {};
-      const ms = Date.parse(String(v));
-      const micros = String(v).match(/\.(\d{1,6})/)?.[1]?.padEnd(6, '0');
-      return { seconds: Math.floor(ms / 1000), nanos: micros ? Number(micros) * 1000 : 0 };
-    }
+      return v === null || v === undefined ? {} : { seconds: Math.floor(Date.parse(String(v)) / 1000), nanos: 0 };
     case `.${META}.FieldsV1`:
       return { Raw: Buffer.from(JSON.stringify(v)) };
     case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString':
