@@ -141,12 +141,15 @@ export function encodeProtobufObject(obj: Record<string, unknown>): Buffer {
   const kind = String(obj.kind ?? '');
   const name = messageName(apiVersion, kind);
   if (!name) throw new ProtobufDecodeError(`no protobuf message for ${kind} in ${apiVersion}`);
-  const s = schema();
-  const type = s.lookupType(name);
+  const type = schema().lookupType(name);
   const raw = type.encode(type.fromObject(fromJSON(type, obj) as Plain)).finish();
-  const unknown = s.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
-  const env = unknown.encode(unknown.fromObject({ typeMeta: { apiVersion, kind }, raw, contentEncoding: '', contentType: '' })).finish();
-  return Buffer.concat([MAGIC, env]);
+  return envelope(apiVersion, kind, raw);
+}
+
+/** The magic and a runtime.Unknown around an object's bytes, as upstream's protobuf serializer writes them. */
+export function envelope(apiVersion: string, kind: string, raw: Uint8Array): Buffer {
+  const unknown = schema().lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
+  return Buffer.concat([MAGIC, unknown.encode(unknown.fromObject({ typeMeta: { apiVersion, kind }, raw, contentEncoding: '', contentType: '' })).finish()]);
 }
 
 function fromJSON(type: protobuf.Type, v: unknown): unknown {
