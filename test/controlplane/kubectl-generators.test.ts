@@ -159,7 +159,7 @@ test('a protobuf body of a kind the lab does not serve: 400 BadRequest Status wi
 test('JSON sent as protobuf: 400 with the missing prefix named', async () => {
   const r = await post('/api/v1/namespaces/default/services', Buffer.from('{"kind":"Service"}'), PROTOBUF);
   assert.is(r.status, 400);
-  assert.match(r.json.message, /provided data does not appear to be a protobuf message, expected prefix \[107 56 115 0\]/);
+  assert.is(r.json.message, 'the object provided is unrecognized (must be of type Service): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] ({"kind":"Service"})');
 });
 
 test('protobuf on the scale subresource (autoscaling/v1 Scale has no message here): 415 UnsupportedMediaType', async () => {

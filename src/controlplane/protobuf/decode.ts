@@ -51,7 +51,7 @@ export function isProtobuf(contentType: string | undefined): boolean {
  */
 export function decodeProtobufObject(body: Buffer, expectKind: string): Record<string, unknown> {
   if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) {
-    // Upstream's protobuf serializer: errNotMarshalable-free path, the prefix check.
+    // Upstream's protobuf serializer checks the prefix before anything else.
     throw new ProtobufDecodeError(`the object provided is unrecognized (must be of type ${expectKind}): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (${summarize(body)})`);
   }
   const s = schema();
@@ -65,7 +65,7 @@ export function decodeProtobufObject(body: Buffer, expectKind: string): Record<s
   const kind = unknown.typeMeta?.kind ?? '';
   const version = apiVersion.includes('/') ? apiVersion.split('/')[1] : apiVersion;
   const cannot = (why: string) => new ProtobufDecodeError(`${kind} in version "${version}" cannot be handled as a ${expectKind}: ${why}`);
-  if (!kind) throw new ProtobufDecodeError(`the object provided is unrecognized (must be of type ${expectKind}): Object 'Kind' is missing in '${summarize(body)}'`);
+  if (!kind) throw new ProtobufDecodeError(`the object provided is unrecognized (must be of type ${expectKind}): Object 'Kind' is missing (${summarize(body)})`);
   // Upstream decodes raw bytes as they are; a content encoding (never set by client-go) would need a decompressor first.
   if (unknown.contentEncoding) throw cannot(`unsupported content encoding "${unknown.contentEncoding}"`);
   const name = messageName(apiVersion, kind);
@@ -82,10 +82,12 @@ export function decodeProtobufObject(body: Buffer, expectKind: string): Record<s
   return { kind, apiVersion, ...(toJSON(type, plain) as Record<string, unknown>) };
 }
 
-/** Upstream's summarizeData: the body's first bytes in Go's %q-ish form, for error texts. */
+/** Upstream's summarizeData (apiserver endpoints/handlers): JSON as text, anything else as hex, 30 bytes at most. */
 function summarize(body: Buffer): string {
+  if (!body.length) return '<empty>';
   const head = body.subarray(0, 30);
-  return JSON.stringify(head.toString('latin1')).slice(1, -1) + (body.length > 30 ? '...' : '');
+  const more = body.length > 30 ? ' ...' : '';
+  return body[0] === 0x7b ? head.toString('utf8') + more : head.toString('hex') + more;
 }
 
 type Plain = Record<string, unknown>;

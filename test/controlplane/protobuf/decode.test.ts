@@ -137,7 +137,15 @@ test('the rest of the served kinds: Node, Endpoints, EndpointSlice, ServiceCIDR'
 });
 
 test('a body without the magic is refused as upstream refuses it', () => {
-  assert.throws(() => decodeProtobufObject(Buffer.from('{"kind":"Service"}'), 'Service'), /the object provided is unrecognized \(must be of type Service\): provided data does not appear to be a protobuf message, expected prefix \[107 56 115 0\]/);
+  const expect = (body: Buffer, text: string) => assert.throws(() => decodeProtobufObject(body, 'Service'), (e: Error) => e.message === text);
+  // upstream's summarizeData: JSON as text, other bytes as hex, 30 bytes and " ..." at most
+  expect(Buffer.from('{"kind":"Service"}'), 'the object provided is unrecognized (must be of type Service): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] ({"kind":"Service"})');
+  expect(Buffer.from('kind: Service\napiVersion: v1\nmetadata: {}'), 'the object provided is unrecognized (must be of type Service): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (6b696e643a20536572766963650a61706956657273696f6e3a2076310a6d ...)');
+  expect(Buffer.alloc(0), 'the object provided is unrecognized (must be of type Service): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] (<empty>)');
+});
+
+test('an envelope without a kind is unrecognized', () => {
+  assert.throws(() => decodeProtobufObject(envelope('v1', '', new Uint8Array()), 'Pod'), (e: Error) => e.message.startsWith("the object provided is unrecognized (must be of type Pod): Object 'Kind' is missing (6b387300"));
 });
 
 test('a kind the lab does not serve names itself and the resource it was sent to', () => {
