@@ -6,7 +6,8 @@
 // streamed as newline-delimited JSON from a resourceVersion. A GET or watch
 // whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
 // upstream's columns and cells from ./printers. Bodies come as JSON, YAML or
-// client-go's protobuf envelope (./protobuf); answers are always JSON.
+// client-go's protobuf envelope (./protobuf); answers are always JSON, which
+// client-go accepts: its Accept is "application/vnd.kubernetes.protobuf,application/json".
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -271,7 +272,8 @@ export class ApiHttpServer {
         return sendJSON(res, 200, this.registry.patch(r.kind, ns, p.name, patch, type, { ...sub, dryRun }));
       }
       case 'DELETE': {
-        const body = (parseBody(await readBody(req), 'application/json') ?? {}) as Record<string, unknown>;
+        // Typed client-go deletes (kubectl drain) send their DeleteOptions in protobuf.
+        const body = (parseBody(await readBody(req), isProtobuf(req.headers['content-type']) ? req.headers['content-type'] : 'application/json', 'DeleteOptions') ?? {}) as Record<string, unknown>;
         const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
         const opts = {
           gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),

@@ -140,6 +140,21 @@ t('a NodePort already allocated: kubectl prints upstream\'s Invalid error and ex
   assert.is(gone.status, 404);
 });
 
+t('kubectl drain --disable-eviction: the pods\' DELETEs carry protobuf DeleteOptions, grace period 0 honoured', async () => {
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray' }, spec: { nodeName: 'node-02', containers: [{ name: 'c', image: 'busybox' }] } };
+  const created = await fetch(`${s!.url}/api/v1/namespaces/default/pods`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(pod) });
+  assert.is(created.status, 201);
+  const r = await kubectl('drain', 'node-02', '--force', '--disable-eviction', '--grace-period=0', '--timeout=15s');
+  assert.is(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.is(lines[0], 'node/node-02 cordoned');
+  assert.ok(lines.includes('pod/stray deleted'), r.stdout);
+  assert.is(lines.at(-1), 'node/node-02 drained');
+  assert.match(r.stderr, /Warning: deleting Pods that declare no controller: .*default\/stray/);
+  assert.is((await fetch(`${s!.url}/api/v1/namespaces/default/pods/stray`)).status, 404);
+  assert.is((await get('/api/v1/nodes/node-02')).spec.unschedulable, true);
+});
+
 // ---- the wire, without kubectl ----
 
 test('a protobuf Service posted by hand is created and answered in JSON', async () => {

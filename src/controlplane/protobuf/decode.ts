@@ -35,6 +35,8 @@ function schema(): protobuf.Root {
 
 /** The Go package whose generated.proto holds a group's messages: "" → core, "discovery.k8s.io" → discovery. */
 function messageName(apiVersion: string, kind: string): string | undefined {
+  // Upstream registers DeleteOptions in every served group version (metav1.AddToGroupVersion); client-go names the client's.
+  if (kind === 'DeleteOptions' && (apiVersion === 'meta.k8s.io/v1' || API_RESOURCES.some((x) => apiVersionOf(x) === apiVersion))) return `${META}.DeleteOptions`;
   const r = API_RESOURCES.find((x) => x.kind === kind && apiVersionOf(x) === apiVersion);
   if (!r) return undefined;
   return `k8s.io.api.${r.group ? r.group.split('.')[0] : 'core'}.${r.version}.${kind}`;

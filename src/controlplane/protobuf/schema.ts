@@ -1,8 +1,10 @@
 // The protobuf messages kubectl (client-go) sends for the kinds the lab serves,
 // written from upstream's generated.proto files (k8s.io/api core/v1, apps/v1,
 // discovery/v1, networking/v1; k8s.io/apimachinery meta/v1, runtime, intstr,
-// resource): only the messages reachable from those kinds and the runtime.Unknown
-// envelope, with upstream's field names and numbers, comments left out.
+// resource): only the messages reachable from those kinds, the runtime.Unknown
+// envelope and meta/v1 DeleteOptions (the body of a typed client-go DELETE, as
+// `kubectl drain` sends it), with upstream's field names and numbers, comments
+// left out.
 //
 // Go's gogo-protobuf marshals every non-pointer scalar field, even at its zero
 // value, while encoding/json drops zero values tagged omitempty; so the field
@@ -1116,6 +1118,14 @@ message Condition {
   optional string reason = 5 [(keep) = true];
   optional string message = 6 [(keep) = true];
 }
+message DeleteOptions {
+  optional int64 gracePeriodSeconds = 1 [(ptr) = true];
+  optional Preconditions preconditions = 2;
+  optional bool orphanDependents = 3 [(ptr) = true];
+  optional string propagationPolicy = 4 [(ptr) = true];
+  repeated string dryRun = 5;
+  optional bool ignoreStoreReadErrorWithClusterBreakingPotential = 6 [(ptr) = true];
+}
 message FieldsV1 {
   optional bytes Raw = 1;
 }
@@ -1161,6 +1171,10 @@ message OwnerReference {
   optional string uid = 4 [(keep) = true];
   optional bool controller = 6 [(ptr) = true];
   optional bool blockOwnerDeletion = 7 [(ptr) = true];
+}
+message Preconditions {
+  optional string uid = 1 [(ptr) = true];
+  optional string resourceVersion = 2 [(ptr) = true];
 }
 message Time {
   optional int64 seconds = 1;

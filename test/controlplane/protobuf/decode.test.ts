@@ -136,6 +136,12 @@ test('the rest of the served kinds: Node, Endpoints, EndpointSlice, ServiceCIDR'
   assert.equal(roundTrip(cidr), cidr);
 });
 
+test('DeleteOptions as a typed client-go DELETE sends them: a zero grace period is kept (a pointer), dryRun a list', () => {
+  const opts = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagationPolicy: 'Background', preconditions: { uid: 'u1' }, dryRun: ['All'] };
+  assert.equal(roundTrip(opts), opts);
+  assert.equal(roundTrip({ kind: 'DeleteOptions', apiVersion: 'apps/v1' }), { kind: 'DeleteOptions', apiVersion: 'apps/v1' });
+});
+
 test('a body without the magic is refused as upstream refuses it', () => {
   const expect = (body: Buffer, text: string) => assert.throws(() => decodeProtobufObject(body, 'Service'), (e: Error) => e.message === text);
   // upstream's summarizeData: JSON as text, other bytes as hex, 30 bytes and " ..." at most
