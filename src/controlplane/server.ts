@@ -80,7 +80,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function parseBody(body: Buffer, contentType: string | undefined, kind?: string): unknown {
   if (isProtobuf(contentType)) {
     if (!body.length) return undefined;
-    // Upstream serves protobuf only for built-in kinds; for the others the media type is not acceptable.
+    // No message here for this body (the scale subresource's autoscaling/v1 Scale): a media type the lab cannot read.
     if (!kind) throw unsupportedMediaType(contentType ?? '');
     try {
       return decodeProtobufObject(body, kind);
