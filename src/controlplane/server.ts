@@ -5,7 +5,9 @@
 // delete, status and scale subresources, label/field selectors, and watches
 // streamed as newline-delimited JSON from a resourceVersion. A GET or watch
 // whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
-// upstream's columns and cells from ./printers.
+// upstream's columns and cells from ./printers. Bodies come as JSON, YAML or
+// client-go's protobuf envelope (./protobuf); answers are always JSON, which
+// client-go accepts: its Accept is "application/vnd.kubernetes.protobuf,application/json".
 //
 // With TLS configured, the TCP listener also takes TLS (the first byte of a
 // connection tells a TLS handshake from plain HTTP), and a second unix socket
@@ -25,7 +27,8 @@ import type { Registry } from './registry.ts';
 import { patchTypeOf, applyPatch } from './patch.ts';
 import { API_RESOURCES, apiVersionOf, KUBE_VERSION, parseResourcePath, type ApiResource, type ParsedPath } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector, selectorString } from './selectors.ts';
-import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, type Status } from './status.ts';
+import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, unsupportedMediaType, type Status } from './status.ts';
+import { decodeProtobufObject, isProtobuf, ProtobufDecodeError } from './protobuf/decode.ts';
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
@@ -76,7 +79,7 @@ function sendStatus(res: ServerResponse, s: Status): void {
   sendJSON(res, s.code ?? 500, s);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
@@ -87,12 +90,30 @@ function readBody(req: IncomingMessage): Promise<string> {
         req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function parseBody(text: string, contentType: string | undefined): unknown {
+/**
+ * A request body as an object: JSON, YAML, or (client-go's default for
+ * built-in kinds, so kubectl's generators) the protobuf envelope, decoded by
+ * ./protobuf into the JSON kubectl would have sent. `kind` is the kind the
+ * URL's resource holds, named in upstream's decode errors.
+ */
+function parseBody(body: Buffer, contentType: string | undefined, kind?: string): unknown {
+  if (isProtobuf(contentType)) {
+    if (!body.length) return undefined;
+    // No message here for this body (the scale subresource's autoscaling/v1 Scale): a media type the lab cannot read.
+    if (!kind) throw unsupportedMediaType(contentType ?? '');
+    try {
+      return decodeProtobufObject(body, kind);
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) throw badRequest(e.message);
+      throw e;
+    }
+  }
+  const text = body.toString('utf8');
   if (!text.trim()) return undefined;
   try {
     return /yaml/.test(contentType ?? '') ? parseYaml(text) : JSON.parse(text);
@@ -344,14 +365,14 @@ export class ApiHttpServer {
         return sendJSON(res, 200, this.get(r, ns, p, q, req.headers.accept));
       case 'POST': {
         if (p.name) throw methodNotAllowed();
-        const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
+        const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         if (body.kind && body.kind !== r.kind) throw badRequest(`the kind of the object (${body.kind}) does not match the resource (${r.kind})`);
         return sendJSON(res, 201, this.registry.create(r.kind, ns ?? body.metadata?.namespace, body, { dryRun }));
       }
       case 'PUT': {
         if (!p.name) throw methodNotAllowed();
-        const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
+        const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         if (p.subresource === 'scale') return sendJSON(res, 200, this.putScale(r, ns, p.name, body, dryRun));
         return sendJSON(res, 200, this.registry.update(r.kind, ns, p.name, body, { ...sub, dryRun }));
@@ -367,7 +388,8 @@ export class ApiHttpServer {
         return sendJSON(res, 200, this.registry.patch(r.kind, ns, p.name, patch, type, { ...sub, dryRun }));
       }
       case 'DELETE': {
-        const body = (parseBody(await readBody(req), 'application/json') ?? {}) as Record<string, unknown>;
+        // Typed client-go deletes (kubectl drain) send their DeleteOptions in protobuf.
+        const body = (parseBody(await readBody(req), isProtobuf(req.headers['content-type']) ? req.headers['content-type'] : 'application/json', 'DeleteOptions') ?? {}) as Record<string, unknown>;
         const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
         const opts = {
           gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),
