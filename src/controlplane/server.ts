@@ -17,6 +17,8 @@ import { parseFieldSelector, parseLabelSelector, selectorString } from './select
 import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFoundPath, type Status } from './status.ts';
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
+import { serveOpenApi } from './openapi/routes.ts';
+import { checkFields, fieldValidationOf } from './openapi/field-validation.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 
 export interface ServerOptions {
@@ -182,6 +184,13 @@ export class ApiHttpServer {
     if (this.opts.socket && existsSync(this.opts.socket)) unlinkSync(this.opts.socket);
   }
 
+  /** fieldValidation on a write: Strict throws upstream's BadRequest, Warn sets the Warning headers. */
+  private checkFields(res: ServerResponse, r: ApiResource, p: ParsedPath, q: URLSearchParams, body: unknown, patch = false): void {
+    const gvk = p.subresource === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { group: r.group, version: r.version, kind: r.kind };
+    const warnings = checkFields(gvk, body, fieldValidationOf(q.get('fieldValidation')), { patch });
+    if (warnings.length) res.setHeader('Warning', warnings);
+  }
+
   private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
     const err = e instanceof ApiError ? e : internalError((e as Error)?.message ?? String(e));
     if (!(e instanceof ApiError)) this.log(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
@@ -206,6 +215,10 @@ export class ApiHttpServer {
       return sendJSON(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.opts.advertise ?? this.opts.listen ?? '' }] });
     }
     if (path === '/apis') return sendJSON(res, 200, groupList());
+    if (path.startsWith('/openapi/')) {
+      if (!serveOpenApi(req, res, path, q)) sendStatus(res, notFoundPath().status);
+      return;
+    }
     const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
     if (gv) {
       const list = resourceList(gv);
@@ -231,12 +244,14 @@ export class ApiHttpServer {
         const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         if (body.kind && body.kind !== r.kind) throw badRequest(`the kind of the object (${body.kind}) does not match the resource (${r.kind})`);
+        this.checkFields(res, r, p, q, body);
         return sendJSON(res, 201, this.registry.create(r.kind, ns ?? body.metadata?.namespace, body, { dryRun }));
       }
       case 'PUT': {
         if (!p.name) throw methodNotAllowed();
         const body = parseBody(await readBody(req), req.headers['content-type']) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+        this.checkFields(res, r, p, q, body);
         if (p.subresource === 'scale') return sendJSON(res, 200, this.putScale(r, ns, p.name, body, dryRun));
         return sendJSON(res, 200, this.registry.update(r.kind, ns, p.name, body, { ...sub, dryRun }));
       }
@@ -244,6 +259,8 @@ export class ApiHttpServer {
         if (!p.name) throw methodNotAllowed();
         const type = patchTypeOf(req.headers['content-type']);
         const patch = parseBody(await readBody(req), 'application/json');
+        // A JSON patch names paths, not fields: only merge and strategic patches are checked.
+        if (type !== 'json') this.checkFields(res, r, p, q, patch, true);
         if (p.subresource === 'scale') {
           const scale = applyPatch(scaleOf(this.registry.get(r.kind, ns, p.name)), patch, type === 'strategic' ? 'merge' : type) as KObj;
           return sendJSON(res, 200, this.putScale(r, ns, p.name, { ...scale, metadata: { ...scale.metadata, resourceVersion: (patch as KObj)?.metadata?.resourceVersion } }, dryRun));
