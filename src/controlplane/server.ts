@@ -5,7 +5,8 @@
 // delete, status and scale subresources, label/field selectors, and watches
 // streamed as newline-delimited JSON from a resourceVersion. A GET or watch
 // whose Accept asks for a meta.k8s.io Table (kubectl get) is answered with
-// upstream's columns and cells from ./printers.
+// upstream's columns and cells from ./printers. /openapi/v3 and the
+// fieldValidation directives come from ./openapi.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,7 +19,7 @@ import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFou
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
 import { serveOpenApi } from './openapi/routes.ts';
-import { checkFields, fieldValidationOf } from './openapi/field-validation.ts';
+import { checkFields, checkPatchFields, fieldValidationOf } from './openapi/field-validation.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 
 export interface ServerOptions {
@@ -185,9 +186,10 @@ export class ApiHttpServer {
   }
 
   /** fieldValidation on a write: Strict throws upstream's BadRequest, Warn sets the Warning headers. */
-  private checkFields(res: ServerResponse, r: ApiResource, p: ParsedPath, q: URLSearchParams, body: unknown, patch = false): void {
+  private checkFields(res: ServerResponse, r: ApiResource, p: ParsedPath, q: URLSearchParams, body: unknown, patch?: { strategic: boolean; patched: () => unknown }): void {
     const gvk = p.subresource === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { group: r.group, version: r.version, kind: r.kind };
-    const warnings = checkFields(gvk, body, fieldValidationOf(q.get('fieldValidation')), { patch });
+    const directive = fieldValidationOf(q.get('fieldValidation'));
+    const warnings = patch ? checkPatchFields(gvk, body, directive, patch.strategic, patch.patched) : checkFields(gvk, body, directive);
     if (warnings.length) res.setHeader('Warning', warnings);
   }
 
@@ -260,7 +262,10 @@ export class ApiHttpServer {
         const type = patchTypeOf(req.headers['content-type']);
         const patch = parseBody(await readBody(req), 'application/json');
         // A JSON patch names paths, not fields: only merge and strategic patches are checked.
-        if (type !== 'json') this.checkFields(res, r, p, q, patch, true);
+        if (type !== 'json') {
+          const current = () => (p.subresource === 'scale' ? scaleOf(this.registry.get(r.kind, ns, p.name!)) : this.registry.get(r.kind, ns, p.name!));
+          this.checkFields(res, r, p, q, patch, { strategic: type === 'strategic', patched: () => applyPatch(current(), patch, 'merge') });
+        }
         if (p.subresource === 'scale') {
           const scale = applyPatch(scaleOf(this.registry.get(r.kind, ns, p.name)), patch, type === 'strategic' ? 'merge' : type) as KObj;
           return sendJSON(res, 200, this.putScale(r, ns, p.name, { ...scale, metadata: { ...scale.metadata, resourceVersion: (patch as KObj)?.metadata?.resourceVersion } }, dryRun));

@@ -115,20 +115,35 @@ test('fieldValidation=Strict refuses a create with upstream text; Warn creates w
   assert.is(bad.body.message, 'fieldValidation: Unsupported value: "Loud": supported values: "Ignore", "Strict", "Warn"');
 });
 
-test('Strict applies to updates and merge/strategic patches too; a patch that only deletes an unknown field passes', async () => {
+test('Strict applies to updates (400) and merge/strategic patches (upstream\'s 422 with the patch as the invalid value); a patch that only deletes an unknown field passes', async () => {
   const created = (await send('POST', '/api/v1/namespaces/default/services', service('patched', {}))).body;
   const put = await send('PUT', '/api/v1/namespaces/default/services/patched?fieldValidation=Strict', { ...created, spec: { ...created.spec, bogus: true } });
   assert.is(put.status, 400);
   assert.is(put.body.message, 'Service in version "v1" cannot be handled as a Service: strict decoding error: unknown field "spec.bogus"');
   const merge = await send('PATCH', '/api/v1/namespaces/default/services/patched?fieldValidation=Strict', { spec: { bogus: 1 } }, 'application/merge-patch+json');
-  assert.is(merge.status, 400);
-  assert.is(merge.body.message, 'strict decoding error: unknown field "spec.bogus"');
+  assert.is(merge.status, 422);
+  assert.is(merge.body.reason, 'Invalid');
+  // The patched object as JSON, quoted: upstream's jsonPatcher names the result, not the patch.
+  assert.match(merge.body.message, /^ "" is invalid: patch: Invalid value: "\{\\"apiVersion\\":\\"v1\\",.*\\"bogus\\":1.*\}": strict decoding error: unknown field "spec.bogus"$/);
+  assert.equal(merge.body.details.causes.map((c: any) => [c.reason, c.field]), [['FieldValueInvalid', 'patch']]);
+  const strategic = await send('PATCH', '/api/v1/namespaces/default/services/patched?fieldValidation=Strict', { spec: { bogus: 1, ports: [{ port: 80, x: 'y' }] } }, 'application/strategic-merge-patch+json');
+  assert.is(strategic.status, 422);
+  assert.is(strategic.body.message, ' "" is invalid: patch: Invalid value: "map[spec:map[bogus:1 ports:[map[port:80 x:y]]]]": strict decoding error: unknown field "spec.bogus", unknown field "spec.ports[0].x"');
   const ok = await send('PATCH', '/api/v1/namespaces/default/services/patched?fieldValidation=Strict', { metadata: { labels: { tier: 'web' } }, spec: { retired: null } }, 'application/strategic-merge-patch+json');
   assert.is(ok.status, 200);
   assert.is(ok.body.metadata.labels.tier, 'web');
-  const scale = await send('PATCH', '/apis/apps/v1/namespaces/default/deployments/none/scale?fieldValidation=Strict', { spec: { replicas: 1, extra: 1 } }, 'application/merge-patch+json');
-  assert.is(scale.status, 400);
-  assert.is(scale.body.message, 'strict decoding error: unknown field "spec.extra"');
+  const warned = await send('PATCH', '/api/v1/namespaces/default/services/patched', { spec: { bogus: 1 } }, 'application/merge-patch+json');
+  assert.is(warned.status, 200);
+  assert.is(warned.warnings, '299 - "unknown field \\"spec.bogus\\""');
+});
+
+test('the scale subresource is checked against autoscaling/v1 Scale', async () => {
+  const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'shop' }, spec: { replicas: 1, selector: { matchLabels: { app: 'shop' } }, template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } };
+  assert.is((await send('POST', '/apis/apps/v1/namespaces/default/deployments', d)).status, 201);
+  const scale = await send('PATCH', '/apis/apps/v1/namespaces/default/deployments/shop/scale?fieldValidation=Strict', { spec: { replicas: 2, extra: 1 } }, 'application/strategic-merge-patch+json');
+  assert.is(scale.status, 422);
+  assert.is(scale.body.message, ' "" is invalid: patch: Invalid value: "map[spec:map[extra:1 replicas:2]]": strict decoding error: unknown field "spec.extra"');
+  assert.is((await send('PATCH', '/apis/apps/v1/namespaces/default/deployments/shop/scale?fieldValidation=Strict', { spec: { replicas: 2 } }, 'application/merge-patch+json')).status, 200);
 });
 
 test.run();

@@ -1,12 +1,15 @@
 // Server-side field validation (the fieldValidation query parameter, GA in
 // 1.27): a request body is walked against the kind's schema and every field the
 // schema does not know is named as upstream's strict decoder names it —
-// `unknown field "spec.ports[0].bogus"`. Strict refuses the request with the
-// texts apiserver's create/update handlers write; Warn (upstream's default when
-// the parameter is absent) answers with one Warning header per field; Ignore
-// says nothing. Unlike upstream, the unknown fields are not pruned from what is
-// stored: the store keeps the object as sent.
-import { badRequest } from '../status.ts';
+// `unknown field "spec.ports[0].bogus"`, in document order. Strict refuses the
+// request with the Status upstream's create/update (400) and patch (422)
+// handlers write; Warn (upstream's default when the parameter is absent)
+// answers with one Warning header per field; Ignore says nothing.
+// Differences from upstream: unknown fields are not pruned from what is stored
+// (the store keeps the object as sent), a JSON patch is not checked (its paths
+// would have to be applied first), and duplicate fields are not detected
+// (JSON.parse keeps the last one silently).
+import { ApiError, badRequest } from '../status.ts';
 import { SCHEMAS, schemaIdOf, type Gvk, type Schema } from './spec.ts';
 
 export type FieldValidation = 'Ignore' | 'Warn' | 'Strict';
@@ -65,19 +68,54 @@ export function strictDecodingError(fields: string[]): string {
   return `strict decoding error: ${fields.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ')}`;
 }
 
-/**
- * Checks a create/update/patch body under the request's directive: throws the
- * BadRequest upstream answers in Strict mode, or returns the Warning header
- * values (RFC 7234 form, as apiserver's warning recorder writes them) for Warn.
- */
-export function checkFields(gvk: Gvk, body: unknown, directive: FieldValidation, opts: { patch?: boolean } = {}): string[] {
-  if (directive === 'Ignore') return [];
-  const fields = unknownFields(gvk, body, opts);
-  if (!fields.length) return [];
-  if (directive === 'Strict') {
-    // create.go/update.go's transformDecodeError: "<Kind> in version "v1" cannot be handled as a <Kind>: …".
-    const message = opts.patch ? strictDecodingError(fields) : `${gvk.kind} in version ${JSON.stringify(gvk.version)} cannot be handled as a ${gvk.kind}: ${strictDecodingError(fields)}`;
-    throw badRequest(message);
+/** Go's %+v of a decoded JSON value (what upstream prints a strategic merge patch as): map[a:1 b:[x y]], keys sorted. */
+export function goPrint(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goPrint).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${goPrint(o[k])}`).join(' ')}]`;
   }
-  return fields.map((f) => `299 - ${JSON.stringify(`unknown field ${JSON.stringify(f)}`)}`);
+  return String(v);
 }
+
+/**
+ * Checks a create or update body under the request's directive: throws the
+ * BadRequest upstream's create/update handlers answer in Strict mode, or returns
+ * the Warning header values (RFC 7234 form, as apiserver's warning recorder
+ * writes them) for Warn.
+ */
+export function checkFields(gvk: Gvk, body: unknown, directive: FieldValidation): string[] {
+  if (directive === 'Ignore') return [];
+  const fields = unknownFields(gvk, body);
+  if (!fields.length) return [];
+  // create.go/update.go's transformDecodeError: "<Kind> in version "v1" cannot be handled as a <Kind>: …".
+  if (directive === 'Strict') throw badRequest(`${gvk.kind} in version ${JSON.stringify(gvk.version)} cannot be handled as a ${gvk.kind}: ${strictDecodingError(fields)}`);
+  return warningsOf(fields);
+}
+
+/**
+ * The same for a merge or strategic merge patch. Strict fails as upstream's
+ * patch handler does: a 422 NewInvalid with no kind or name, one `patch` cause
+ * whose value is the patch as Go prints the decoded map (strategic) or the
+ * patched object's JSON (merge, from `patched`).
+ */
+export function checkPatchFields(gvk: Gvk, patch: unknown, directive: FieldValidation, strategic: boolean, patched: () => unknown): string[] {
+  if (directive === 'Ignore') return [];
+  const fields = unknownFields(gvk, patch, { patch: true });
+  if (!fields.length) return [];
+  if (directive !== 'Strict') return warningsOf(fields);
+  const body = `Invalid value: ${JSON.stringify(strategic ? goPrint(patch) : JSON.stringify(patched()))}: ${strictDecodingError(fields)}`;
+  throw new ApiError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: ` "" is invalid: patch: ${body}`,
+    reason: 'Invalid',
+    details: { causes: [{ reason: 'FieldValueInvalid', message: body, field: 'patch' }] },
+    code: 422,
+  });
+}
+
+const warningsOf = (fields: string[]) => fields.map((f) => `299 - ${JSON.stringify(`unknown field ${JSON.stringify(f)}`)}`);
