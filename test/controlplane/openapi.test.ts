@@ -146,4 +146,25 @@ test('the scale subresource is checked against autoscaling/v1 Scale', async () =
   assert.is((await send('PATCH', '/apis/apps/v1/namespaces/default/deployments/shop/scale?fieldValidation=Strict', { spec: { replicas: 2 } }, 'application/merge-patch+json')).status, 200);
 });
 
+test('/openapi/v2 is Swagger 2.0 JSON for JSON clients and a bare 406 for a protobuf-only Accept (what kubectl sends)', async () => {
+  const pb = await fetch(`${s!.url}/openapi/v2`, { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+  assert.is(pb.status, 406);
+  assert.is(await pb.text(), '');
+  const res = await fetch(`${s!.url}/openapi/v2`, { headers: { Accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json' } });
+  assert.is(res.status, 200);
+  const doc = (await res.json()) as Record<string, any>;
+  assert.is(doc.swagger, '2.0');
+  const port = doc.definitions['io.k8s.api.core.v1.ServicePort'];
+  assert.is(port.properties.targetPort.$ref, '#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString');
+  assert.match(port.properties.targetPort.description, /Number or name of the port/);
+  assert.equal(doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].format, 'int-or-string');
+  assert.equal(doc.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString'].type, 'string');
+  const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
+  assert.equal(patch['x-kubernetes-group-version-kind'], { group: 'apps', version: 'v1', kind: 'Deployment' });
+  assert.equal(patch.parameters.map((p: any) => `${p.in}:${p.name}`), ['body:body', 'query:dryRun', 'query:fieldManager', 'query:fieldValidation']);
+  const refs = JSON.stringify(doc).match(/#\/definitions\/[^"]+/g) ?? [];
+  for (const ref of new Set(refs)) assert.ok(doc.definitions[ref.slice('#/definitions/'.length)], `${ref} resolves`);
+  assert.not.match(JSON.stringify(doc), '#/components/');
+});
+
 test.run();

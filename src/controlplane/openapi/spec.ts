@@ -203,3 +203,73 @@ export function discoveryDocument(): { paths: Record<string, { serverRelativeURL
   }
   return { paths };
 }
+
+// ---- /openapi/v2 (Swagger 2.0, JSON only) ----
+
+const V2_REF = '#/definitions/';
+
+/**
+ * A component schema in Swagger 2.0 terms: refs point into #/definitions and sit
+ * beside their description (2.0 has no allOf wrapping need), and the v3 oneOf
+ * scalars take the single type upstream's v2 spec gives them.
+ */
+function toV2(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(toV2);
+  if (!s || typeof s !== 'object') return s;
+  const o = s as Schema;
+  if (Array.isArray(o.allOf) && o.allOf.length === 1 && o.allOf[0].$ref) {
+    const { allOf, ...rest } = o;
+    return { ...(toV2(rest) as Schema), $ref: (allOf[0].$ref as string).replace(REF, V2_REF) };
+  }
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (k === '$ref' && typeof v === 'string') out.$ref = v.replace(REF, V2_REF);
+    else if (k === 'oneOf') out.type = 'string';
+    else out[k] = toV2(v);
+  }
+  return out;
+}
+
+/** A v3 operation as a v2 one: query parameters typed inline, the request body a `body` parameter. */
+function operationToV2(op: Schema): Schema {
+  const { parameters = [], requestBody, responses, ...rest } = op;
+  const params = (parameters as Schema[]).map(({ schema, ...p }) => ({ ...p, type: schema.type, ...(schema.uniqueItems ? { uniqueItems: true } : {}) }));
+  const bodySchema = requestBody && Object.values(requestBody.content as Record<string, Schema>)[0].schema;
+  if (bodySchema) params.unshift({ name: 'body', in: 'body', required: requestBody.required ?? false, schema: toV2(bodySchema) } as never);
+  const v2Responses = Object.fromEntries(
+    Object.entries(responses as Record<string, Schema>).map(([code, r]) => [code, { description: r.description, ...(r.content ? { schema: toV2(Object.values(r.content as Record<string, Schema>)[0].schema) } : {}) }]),
+  );
+  return {
+    ...rest,
+    ...(requestBody ? { consumes: Object.keys(requestBody.content) } : {}),
+    produces: ['application/json'],
+    parameters: params,
+    responses: v2Responses,
+  };
+}
+
+let v2Text: string | undefined;
+
+/** The whole API as one Swagger 2.0 document, as upstream's /openapi/v2 (JSON). */
+export function swaggerDocument(): string {
+  if (v2Text === undefined) {
+    const paths: Record<string, Schema> = {};
+    const ids = new Set<string>();
+    for (const gv of [...new Set(API_RESOURCES.map(apiVersionOf))]) {
+      const doc = groupVersionDocument(gv);
+      if (!doc) continue;
+      for (const id of Object.keys(doc.components.schemas)) ids.add(id);
+      for (const [path, item] of Object.entries(doc.paths as Record<string, Schema>)) {
+        const out: Schema = {};
+        for (const [k, v] of Object.entries(item)) out[k] = k === 'parameters' ? (v as Schema[]).map(({ schema, ...p }) => ({ ...p, type: schema.type, uniqueItems: true })) : operationToV2(v as Schema);
+        paths[path] = out;
+      }
+    }
+    const definitions: Record<string, unknown> = {
+      'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.', type: 'object' },
+    };
+    for (const id of [...ids].sort()) if (SCHEMAS[id]) definitions[id] = toV2(SCHEMAS[id]);
+    v2Text = JSON.stringify({ swagger: '2.0', info: { title: 'Kubernetes', version: KUBE_VERSION.gitVersion }, paths, definitions });
+  }
+  return v2Text;
+}
