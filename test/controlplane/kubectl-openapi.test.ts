@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer, stopTestServer, type TestServer } from './helpers.ts';
@@ -136,6 +136,24 @@ t('kubectl explain finds apps/v1 and networking kinds, and names a field that do
   const missing = await kubectl('explain', 'service.spec.bogus');
   assert.is(missing.code, 1);
   assert.match(missing.stderr, 'field "bogus" does not exist');
+});
+
+t('kubectl diff, apply --dry-run=server and edit go through the same documents without flags', async () => {
+  const file = manifest('edited.yaml', serviceYaml('edited', 8080));
+  assert.is((await kubectl('apply', '-f', file)).stdout, 'service/edited created\n');
+  manifest('edited.yaml', serviceYaml('edited', 8181));
+  const diff = await kubectl('diff', '-f', file);
+  assert.is(diff.code, 1, diff.stderr);
+  assert.match(diff.stdout, /\n-    targetPort: 8080\n\+    targetPort: 8181\n/);
+  assert.is((await kubectl('apply', '--dry-run=server', '-f', file)).stdout, 'service/edited configured (server dry run)\n');
+  assert.is((await getJSON('/api/v1/namespaces/default/services/edited')).spec.ports[0].targetPort, 8080);
+  // An editor that changes the port once; kubectl edit sends a strategic merge patch with fieldValidation=Strict.
+  const editor = manifest('editor.sh', '#!/bin/sh\nsed -i "s/targetPort: 8080/targetPort: 8282/" "$1"\n');
+  chmodSync(editor, 0o755);
+  const argv = ['--kubeconfig', kubeconfig, '--cache-dir', join(s!.dir, 'kube-cache'), 'edit', 'svc', 'edited'];
+  const { stdout } = await run(KUBECTL, argv, { timeout: 20_000, env: { ...process.env, KUBE_EDITOR: editor } });
+  assert.is(stdout, 'service/edited edited\n');
+  assert.is((await getJSON('/api/v1/namespaces/default/services/edited')).spec.ports[0].targetPort, 8282);
 });
 
 t('kubectl api-resources still lists the served resources', async () => {
