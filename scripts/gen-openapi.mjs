@@ -121,6 +121,9 @@ function gvkOf(mod, name, properties) {
 function schemaOf(mod, t) {
   switch (t.kind) {
     case ts.SyntaxKind.StringKeyword: return { type: 'string' };
+    // kubernetes-types writes every Go number as `number`; the served kinds hold only
+    // int32/int64 fields (floats live in kinds not served, e.g. autoscaling/v2), but
+    // which of the two a field is the .d.ts does not say, so no format is claimed.
     case ts.SyntaxKind.NumberKeyword: return { type: 'integer' };
     case ts.SyntaxKind.BooleanKeyword: return { type: 'boolean' };
     case ts.SyntaxKind.ObjectKeyword: case ts.SyntaxKind.AnyKeyword: case ts.SyntaxKind.UnknownKeyword: return { type: 'object' };
