@@ -3,6 +3,9 @@
 // copies this single file to VMs that only have Debian's Node 18.
 import { build } from 'esbuild';
 
+// The OpenAPI schemas the apiserver serves, regenerated from kubernetes-types (deterministic: an unchanged tree gives the committed file).
+await import('./gen-openapi.mjs');
+
 await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/svclab.mjs',

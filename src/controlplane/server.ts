@@ -8,6 +8,7 @@
 // upstream's columns and cells from ./printers. Bodies come as JSON, YAML or
 // client-go's protobuf envelope (./protobuf); answers are always JSON, which
 // client-go accepts: its Accept is "application/vnd.kubernetes.protobuf,application/json".
+// /openapi/v3 and the fieldValidation directives come from ./openapi.
 //
 // With TLS configured, the TCP listener also takes TLS (the first byte of a
 // connection tells a TLS handshake from plain HTTP), and a second unix socket
@@ -31,6 +32,8 @@ import { ApiError, badRequest, conflict, internalError, methodNotAllowed, notFou
 import { decodeProtobufObject, isProtobuf, ProtobufDecodeError } from './protobuf/decode.ts';
 import type { KObj, StoreEvent } from './store.ts';
 import type { Log } from './controllers/queue.ts';
+import { serveOpenApi } from './openapi/routes.ts';
+import { checkFields, checkPatchFields, fieldValidationOf } from './openapi/field-validation.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { requestAttributes } from './auth/attributes.ts';
@@ -312,6 +315,14 @@ export class ApiHttpServer {
     return (req.socket as TLSSocket).encrypted ? authenticate(req, this.opts.tokens) : UNSECURED_USER;
   }
 
+  /** fieldValidation on a write: Strict throws upstream's BadRequest, Warn sets the Warning headers. */
+  private checkFields(res: ServerResponse, r: ApiResource, p: ParsedPath, q: URLSearchParams, body: unknown, patch?: { strategic: boolean; patched: () => unknown }): void {
+    const gvk = p.subresource === 'scale' ? { group: 'autoscaling', version: 'v1', kind: 'Scale' } : { group: r.group, version: r.version, kind: r.kind };
+    const directive = fieldValidationOf(q.get('fieldValidation'));
+    const warnings = patch ? checkPatchFields(gvk, body, directive, patch.strategic, patch.patched) : checkFields(gvk, body, directive);
+    if (warnings.length) res.setHeader('Warning', warnings);
+  }
+
   private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
     const err = e instanceof ApiError ? e : internalError((e as Error)?.message ?? String(e));
     if (!(e instanceof ApiError)) this.log(`apiserver: ${req.method} ${req.url}: ${(e as Error)?.stack ?? e}`);
@@ -343,6 +354,10 @@ export class ApiHttpServer {
       return sendJSON(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.opts.advertise ?? this.opts.listen ?? '' }] });
     }
     if (path === '/apis') return sendJSON(res, 200, groupList());
+    if (path.startsWith('/openapi/')) {
+      if (!serveOpenApi(req, res, path, q)) sendStatus(res, notFoundPath().status);
+      return;
+    }
     const gv = path.match(/^\/api\/(v1)$/)?.[1] ?? path.match(/^\/apis\/([^/]+\/[^/]+)$/)?.[1];
     if (gv) {
       const list = resourceList(gv);
@@ -368,12 +383,14 @@ export class ApiHttpServer {
         const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         if (body.kind && body.kind !== r.kind) throw badRequest(`the kind of the object (${body.kind}) does not match the resource (${r.kind})`);
+        this.checkFields(res, r, p, q, body);
         return sendJSON(res, 201, this.registry.create(r.kind, ns ?? body.metadata?.namespace, body, { dryRun }));
       }
       case 'PUT': {
         if (!p.name) throw methodNotAllowed();
         const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+        this.checkFields(res, r, p, q, body);
         if (p.subresource === 'scale') return sendJSON(res, 200, this.putScale(r, ns, p.name, body, dryRun));
         return sendJSON(res, 200, this.registry.update(r.kind, ns, p.name, body, { ...sub, dryRun }));
       }
@@ -381,6 +398,11 @@ export class ApiHttpServer {
         if (!p.name) throw methodNotAllowed();
         const type = patchTypeOf(req.headers['content-type']);
         const patch = parseBody(await readBody(req), 'application/json');
+        // A JSON patch names paths, not fields: only merge and strategic patches are checked.
+        if (type !== 'json') {
+          const current = () => (p.subresource === 'scale' ? scaleOf(this.registry.get(r.kind, ns, p.name!)) : this.registry.get(r.kind, ns, p.name!));
+          this.checkFields(res, r, p, q, patch, { strategic: type === 'strategic', patched: () => applyPatch(current(), patch, 'merge') });
+        }
         if (p.subresource === 'scale') {
           const scale = applyPatch(scaleOf(this.registry.get(r.kind, ns, p.name)), patch, type === 'strategic' ? 'merge' : type) as KObj;
           return sendJSON(res, 200, this.putScale(r, ns, p.name, { ...scale, metadata: { ...scale.metadata, resourceVersion: (patch as KObj)?.metadata?.resourceVersion } }, dryRun));
