@@ -36,9 +36,10 @@ import { serveOpenApi } from './openapi/routes.ts';
 import { checkFields, checkPatchFields, fieldValidationOf } from './openapi/field-validation.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { readBodyBytes } from './request-body.ts';
 import { requestAttributes } from './auth/attributes.ts';
 import { requireAllowed } from './auth/authorize.ts';
-import { decodeReviewBody, readBodyBytes, REVIEW_API_GROUPS, SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_REVIEWS, selfSubjectAccessReview, selfSubjectReview } from './auth/reviews.ts';
+import { decodeReviewBody, REVIEW_API_GROUPS, SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_REVIEWS, selfSubjectAccessReview, selfSubjectReview } from './auth/reviews.ts';
 import type { TokenTable } from './auth/token-file.ts';
 import { UNSECURED_USER, type UserInfo } from './auth/user.ts';
 
@@ -70,7 +71,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 3 * 1024 * 1024;
 
 function sendJSON(res: ServerResponse, code: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -82,21 +82,6 @@ function sendStatus(res: ServerResponse, s: Status): void {
   sendJSON(res, s.code ?? 500, s);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(badRequest('request entity too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 /**
  * A request body as an object: JSON, YAML, or (client-go's default for
@@ -380,7 +365,7 @@ export class ApiHttpServer {
         return sendJSON(res, 200, this.get(r, ns, p, q, req.headers.accept));
       case 'POST': {
         if (p.name) throw methodNotAllowed();
-        const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
+        const body = parseBody(await readBodyBytes(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         if (body.kind && body.kind !== r.kind) throw badRequest(`the kind of the object (${body.kind}) does not match the resource (${r.kind})`);
         this.checkFields(res, r, p, q, body);
@@ -388,7 +373,7 @@ export class ApiHttpServer {
       }
       case 'PUT': {
         if (!p.name) throw methodNotAllowed();
-        const body = parseBody(await readBody(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
+        const body = parseBody(await readBodyBytes(req), req.headers['content-type'], p.subresource === 'scale' ? undefined : r.kind) as KObj | undefined;
         if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
         this.checkFields(res, r, p, q, body);
         if (p.subresource === 'scale') return sendJSON(res, 200, this.putScale(r, ns, p.name, body, dryRun));
@@ -397,7 +382,7 @@ export class ApiHttpServer {
       case 'PATCH': {
         if (!p.name) throw methodNotAllowed();
         const type = patchTypeOf(req.headers['content-type']);
-        const patch = parseBody(await readBody(req), 'application/json');
+        const patch = parseBody(await readBodyBytes(req), 'application/json');
         // A JSON patch names paths, not fields: only merge and strategic patches are checked.
         if (type !== 'json') {
           const current = () => (p.subresource === 'scale' ? scaleOf(this.registry.get(r.kind, ns, p.name!)) : this.registry.get(r.kind, ns, p.name!));
@@ -411,7 +396,7 @@ export class ApiHttpServer {
       }
       case 'DELETE': {
         // Typed client-go deletes (kubectl drain) send their DeleteOptions in protobuf.
-        const body = (parseBody(await readBody(req), isProtobuf(req.headers['content-type']) ? req.headers['content-type'] : 'application/json', 'DeleteOptions') ?? {}) as Record<string, unknown>;
+        const body = (parseBody(await readBodyBytes(req), isProtobuf(req.headers['content-type']) ? req.headers['content-type'] : 'application/json', 'DeleteOptions') ?? {}) as Record<string, unknown>;
         const grace = q.get('gracePeriodSeconds') ?? body.gracePeriodSeconds;
         const opts = {
           gracePeriodSeconds: grace === undefined || grace === null ? undefined : Number(grace),

@@ -1,6 +1,6 @@
 // Shared set-up for the control-plane tests: an apiserver on 127.0.0.1:0 plus a
 // unix socket in a temp dir (no root needed), and a poll-until helper.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runApiServer, type ApiServerHandle, type ApiServerOptions } from '../../src/controlplane/apiserver.ts';
@@ -58,4 +58,14 @@ export async function until<T>(what: string, f: () => T | Promise<T>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A kubeconfig for the real kubectl against a test server (plain HTTP, no credentials), in the server's dir. */
+export function writeTestKubeconfig(s: TestServer): string {
+  const file = join(s.dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: lab', '  cluster:', `    server: ${s.url}`, 'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin', 'current-context: lab', 'users:', '- name: admin', '  user: {}', ''].join('\n'),
+  );
+  return file;
 }

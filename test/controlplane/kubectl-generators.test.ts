@@ -6,11 +6,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeProtobufObject, envelope } from '../../src/controlplane/protobuf/decode.ts';
-import { startTestServer, stopTestServer, type TestServer } from './helpers.ts';
+import { startTestServer, stopTestServer, type TestServer, writeTestKubeconfig } from './helpers.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const PROTOBUF = 'application/vnd.kubernetes.protobuf';
@@ -55,11 +55,7 @@ if (!haveKubectl) console.log(`SKIP kubectl-generators: ${KUBECTL} is missing; i
 
 test.before(async () => {
   s = await startTestServer();
-  kubeconfig = join(s.dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: lab', '  cluster:', `    server: ${s.url}`, 'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin', 'current-context: lab', 'users:', '- name: admin', '  user: {}', ''].join('\n'),
-  );
+  kubeconfig = writeTestKubeconfig(s);
 });
 
 test.after(async () => {

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestServer, stopTestServer, type TestServer } from './helpers.ts';
+import { startTestServer, stopTestServer, type TestServer, writeTestKubeconfig } from './helpers.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const run = promisify(execFile);
@@ -50,11 +50,7 @@ if (!haveKubectl) console.log(`SKIP kubectl-openapi: ${KUBECTL} is missing; inst
 test.before(async () => {
   if (!haveKubectl) return;
   s = await startTestServer();
-  kubeconfig = join(s.dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: lab', '  cluster:', `    server: ${s.url}`, 'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin', 'current-context: lab', 'users:', '- name: admin', '  user: {}', ''].join('\n'),
-  );
+  kubeconfig = writeTestKubeconfig(s);
 });
 
 test.after(async () => {

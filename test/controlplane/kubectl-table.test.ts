@@ -5,10 +5,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startTestServer, stopTestServer, until, type TestServer } from './helpers.ts';
+import { startTestServer, stopTestServer, until, type TestServer, writeTestKubeconfig } from './helpers.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 const run = promisify(execFile);
@@ -74,11 +74,7 @@ if (!haveKubectl) console.log(`SKIP kubectl-table: ${KUBECTL} is missing; instal
 test.before(async () => {
   if (!haveKubectl) return;
   s = await startTestServer();
-  kubeconfig = join(s.dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    ['apiVersion: v1', 'kind: Config', 'clusters:', '- name: lab', '  cluster:', `    server: ${s.url}`, 'contexts:', '- name: lab', '  context:', '    cluster: lab', '    user: admin', 'current-context: lab', 'users:', '- name: admin', '  user: {}', ''].join('\n'),
-  );
+  kubeconfig = writeTestKubeconfig(s);
   await api('POST', '/api/v1/namespaces/default/services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, nodePort: 30007 }] } });
   await runningPod('web-1', 'node-01', '10.244.0.5');
   await runningPod('web-2', 'node-02', '10.244.1.6');

@@ -3,7 +3,6 @@
 //   POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews  (`kubectl auth can-i`)
 // Both are create-only and never stored; the answer is the request's own user
 // and the same authorize() that guards every other request.
-import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest } from '../status.ts';
 import { decodeEnvelope, decodeFields, PROTOBUF_CONTENT_TYPE, str as pbStr, sub, type Fields } from './protobuf.ts';
@@ -53,23 +52,6 @@ export function selfSubjectAccessReview(user: UserInfo, body: unknown): Obj {
     spec,
     status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) },
   };
-}
-
-/** The bytes of a request body (reviews are small; 1 MiB is far more than any needs). */
-export function readBodyBytes(req: IncomingMessage, limit = 1 << 20): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(badRequest('request entity too large'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 const attrsFrom = (f: Fields | undefined, names: string[]) =>
