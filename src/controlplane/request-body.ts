@@ -1,6 +1,7 @@
 // A request body read whole, with a size limit: the apiserver's routes and the
 // auth reviews read bodies the same way (and refuse an oversized one the same way).
 import type { IncomingMessage } from 'node:http';
+import { parse as parseYaml } from 'yaml';
 import { badRequest } from './status.ts';
 
 /** Upstream's apiserver refuses request bodies over 3 MiB. */
@@ -20,4 +21,15 @@ export function readBodyBytes(req: IncomingMessage, limit = MAX_BODY): Promise<B
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** A JSON or YAML body (by Content-Type) as upstream decodes it; empty → undefined; undecodable → 400. */
+export function parseTextBody(body: Buffer, contentType: string | undefined): unknown {
+  const text = body.toString('utf8');
+  if (!text.trim()) return undefined;
+  try {
+    return /yaml/.test(contentType ?? '') ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
+  }
 }

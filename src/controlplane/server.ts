@@ -23,7 +23,6 @@ import type { TLSSocket } from 'node:tls';
 import { Duplex } from 'node:stream';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { Registry } from './registry.ts';
 import { patchTypeOf, applyPatch } from './patch.ts';
 import { API_RESOURCES, apiVersionOf, KUBE_VERSION, parseResourcePath, type ApiResource, type ParsedPath } from './resources.ts';
@@ -36,7 +35,7 @@ import { serveOpenApi } from './openapi/routes.ts';
 import { checkFields, checkPatchFields, fieldValidationOf } from './openapi/field-validation.ts';
 import { negotiateTable, PRINTERS, tableOptions, toTable, type TableOptions, type TableTarget } from './printers/index.ts';
 import { authenticate } from './auth/authenticate.ts';
-import { readBodyBytes } from './request-body.ts';
+import { parseTextBody, readBodyBytes } from './request-body.ts';
 import { requestAttributes } from './auth/attributes.ts';
 import { requireAllowed } from './auth/authorize.ts';
 import { decodeReviewBody, REVIEW_API_GROUPS, SELF_SUBJECT_ACCESS_REVIEWS, SELF_SUBJECT_REVIEWS, selfSubjectAccessReview, selfSubjectReview } from './auth/reviews.ts';
@@ -101,13 +100,7 @@ function parseBody(body: Buffer, contentType: string | undefined, kind?: string)
       throw e;
     }
   }
-  const text = body.toString('utf8');
-  if (!text.trim()) return undefined;
-  try {
-    return /yaml/.test(contentType ?? '') ? parseYaml(text) : JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
-  }
+  return parseTextBody(body, contentType);
 }
 
 const truthy = (v: string | null) => v === 'true' || v === '1';

@@ -3,7 +3,7 @@
 //   POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews  (`kubectl auth can-i`)
 // Both are create-only and never stored; the answer is the request's own user
 // and the same authorize() that guards every other request.
-import { parse as parseYaml } from 'yaml';
+import { parseTextBody } from '../request-body.ts';
 import { badRequest } from '../status.ts';
 import { decodeEnvelope, decodeFields, PROTOBUF_CONTENT_TYPE, str as pbStr, sub, type Fields } from './protobuf.ts';
 import type { RequestAttributes } from './attributes.ts';
@@ -72,11 +72,5 @@ export function decodeReviewBody(body: Buffer, contentType: string | undefined):
     const nonResourceAttributes = attrsFrom(sub(spec, 2), ['path', 'verb']);
     return { kind, spec: { ...(resourceAttributes ? { resourceAttributes } : {}), ...(nonResourceAttributes ? { nonResourceAttributes } : {}) } };
   }
-  const text = body.toString('utf8');
-  if (!text.trim()) return undefined;
-  try {
-    return /yaml/.test(contentType ?? '') ? parseYaml(text) : JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: ${(e as Error).message}`);
-  }
+  return parseTextBody(body, contentType);
 }
