@@ -3,6 +3,7 @@ import { readRecord } from '../../lifecycle/state.ts';
 import { labCredentials } from '../../lifecycle/reach.ts';
 import { labKubeconfigText } from '../../lifecycle/kubeconfig.ts';
 import { EnvironmentError } from '../../util/errors.ts';
+import { checkLabel } from '../../cluster/common/names.ts';
 
 export default function register(program: Command): void {
   program
@@ -11,7 +12,7 @@ export default function register(program: Command): void {
     .argument('<lab>', 'lab name')
     .addHelpText('after', '\nExample: svclab kubeconfig clusterip-db > lab.conf && kubectl --kubeconfig lab.conf get pods -A')
     .action(async (lab: string) => {
-      const rec = await readRecord(lab);
+      const rec = await readRecord(checkLabel('lab', lab));
       if (!rec) throw new EnvironmentError(`lab ${lab} is not up`, `svclab up labs/${lab}.yaml`);
       process.stdout.write(labKubeconfigText(await labCredentials(rec)));
     });
