@@ -80,7 +80,9 @@ function report(err: unknown): number {
   } else if (err instanceof CommandError) {
     process.stderr.write(`${red('error:')} ${e.message}\n`);
   } else {
-    process.stderr.write(`${red('error:')} ${e?.stack ?? String(err)}\n`);
+    // Stack traces only when asked for: a user gets the message, a developer SVCLAB_DEBUG=1.
+    const debug = process.env.SVCLAB_DEBUG === '1';
+    process.stderr.write(debug ? `${red('error:')} ${e?.stack ?? String(err)}\n` : `${red('error:')} ${e?.message ?? String(err)}\n  (SVCLAB_DEBUG=1 shows where it happened)\n`);
   }
   return exitCodeFor(err);
 }

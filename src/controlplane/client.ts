@@ -8,6 +8,7 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import type { KubeList, WatchEvent } from '../k8s/objects.ts';
 import { ApiError, type Status } from './status.ts';
 import type { ListQuery, Watcher, WatchOptions } from './watch-types.ts';
+import { EnvironmentError } from '../util/errors.ts';
 
 export { ApiError, kubectlErrorText } from './status.ts';
 export { resourcePath } from './resources.ts';
@@ -337,7 +338,11 @@ export class ApiClient {
 
 function connectionError(e: Error, where: string): Error {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOENT') return Object.assign(new Error(`the apiserver at ${where} is not reachable (${code}): is the lab up?`), { code });
+  if (code === 'ECONNREFUSED' || code === 'ENOENT') {
+    // An environment fault, not a bug: one line and what to do, no stack (the CLI prints EnvironmentErrors so).
+    const err = new EnvironmentError(`the apiserver at ${where} is not reachable (${code}): is the lab up?`, 'svclab status lists the labs that are up; a lab whose apiserver died needs svclab down LAB, then svclab up again');
+    return Object.assign(err, { code });
+  }
   return e;
 }
 

@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, ApiError, informer, parseTarget } from '../../src/controlplane/client.ts';
 import { runApiServer } from '../../src/controlplane/apiserver.ts';
+import { EnvironmentError } from '../../src/util/errors.ts';
 import { startTestServer, stopTestServer, until, type TestServer } from './helpers.ts';
 
 const SVC = '/api/v1/namespaces/default/services';
@@ -90,6 +91,19 @@ test('an informer survives an apiserver restart: state is kept and the watch res
     c?.close();
     await second?.close();
     await stopTestServer(s);
+  }
+});
+
+test('an apiserver that is gone is an environment error with what to do (the CLI prints it as two lines, no stack)', async () => {
+  const c = new ApiClient('unix:///nonexistent/svclab-test/api.sock');
+  try {
+    await c.list('/api/v1/pods');
+    assert.unreachable('the list should fail');
+  } catch (e) {
+    assert.instance(e, EnvironmentError);
+    assert.match((e as Error).message, /^the apiserver at unix:\/nonexistent\/svclab-test\/api.sock is not reachable \(ENOENT\): is the lab up\?$/);
+    assert.match((e as EnvironmentError).hint ?? '', /svclab down LAB/);
+    assert.is((e as NodeJS.ErrnoException).code, 'ENOENT');
   }
 });
 
