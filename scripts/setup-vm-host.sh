@@ -61,7 +61,12 @@ mkdir -p /var/cache/svclab/images /var/lib/svclab
 
 if ((start)); then
   # No systemd in containers/CI: start the daemons directly when they are not running.
-  if ! pgrep -x virtlogd >/dev/null; then virtlogd -d; fi
+  # What libvirtd needs is virtlogd's socket: a virtlogd still shutting down shows in pgrep but
+  # serves nothing, so wait for it to go and start a new one.
+  if [[ ! -S /run/libvirt/virtlogd-sock ]]; then
+    for _ in $(seq 50); do pgrep -x virtlogd >/dev/null || break; sleep 0.2; done
+    pgrep -x virtlogd >/dev/null || virtlogd -d
+  fi
   if [[ ${restart_libvirtd:-0} == 1 ]] && pgrep -x libvirtd >/dev/null; then
     if [[ -d /run/systemd/system ]]; then
       systemctl restart libvirtd
